@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { OsciError } from '../lib/errors.js';
+import type { OsciLimits } from '../lib/limits.js';
+import { NS } from '../lib/namespaces.js';
+import { attr, childNamed, collectIds, elementChildren, is, parseXml, serializeXml, textOf, type Element } from '../lib/xml.js';
+import type { MimeEntity } from '../mime/parse.js';
+import { findIdentityByCertificate, type KeyIdentity } from '../pki/keystore.js';
+import type { OsciEnvelope } from '../soap/envelope.js';
+import { unwrapKey } from '../xmlenc/algorithms/key-transport.js';
+import { parseEncryptedData, usesLegacyAlgorithm, type EncryptedDataInfo } from '../xmlenc/encrypted-data.js';
+import { verifySignature, type SignatureVerification } from '../xmldsig/verify.js';
+
+export type ContentKind = 'base64' | 'xml' | 'attachment' | 'container';
+
+export interface OpenedContent {
+  /** Id of the osci:Content (or of its Base64Content for base64 contents, as the reference library writes it). */
+  readonly id: string | undefined;
+  readonly kind: ContentKind;
+  /** Plaintext bytes (base64: decoded; xml: the serialized children; attachment: the decrypted part). */
+  readonly data: Buffer;
+  readonly sha256: string;
+  readonly attachmentRef?: string;
+  readonly container?: OpenedContainer;
+}
+
+export interface OpenedContainer {
+  readonly id: string | undefined;
+  /** The content-layer EncryptedData this container was decrypted from, if it was encrypted. */
+  readonly encryption?: { readonly id: string | undefined; readonly algorithm: string; readonly ivLength: number; readonly keyTransport: string };
+  readonly signatures: readonly SignatureVerification[];
+  readonly contents: readonly OpenedContent[];
+}
+
+export interface OpenedAttachment {
+  readonly refId: string;
+  readonly contentType: string;
+  readonly encrypted: boolean;
+  readonly data: Buffer;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface OpenedContentLayer {
+  readonly containers: readonly OpenedContainer[];
+  readonly attachments: readonly OpenedAttachment[];
+}
+
+export interface ContentOptions {
+  readonly keys: readonly KeyIdentity[];
+  readonly allowLegacyAlgorithms: boolean;
+  readonly limits: OsciLimits;
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Opens the content layer of an order: decrypts each `xenc:EncryptedData` of the ContentPackage for the reader
+ * whose key we hold (EncryptedKey → RetrievalMethod → certificate Id in the order header), reads the
+ * ContentContainers, decrypts `cid:` attachments with the keys from `ds:MgmtData` and verifies content signatures
+ * (digests over plaintext).
+ */
+export function openContentLayer(envelope: OsciEnvelope, inner: MimeEntity, options: ContentOptions): OpenedContentLayer {
+  const attachments = new Map<string, OpenedAttachment>();
+  const containers: OpenedContainer[] = [];
+  const pkg = envelope.contentPackage;
+  if (!pkg) return { containers, attachments: [] };
+  const ctx: Ctx = { envelope, inner, options, attachments };
+  for (const el of elementChildren(pkg)) {
+    if (is(el, NS.xenc, 'EncryptedData')) containers.push(decryptContainer(el, ctx, 1));
+    else if (is(el, NS.osci, 'ContentContainer')) containers.push(readContainer(el, envelope.ids, ctx, 1, undefined));
+    else throw new OsciError('CONTENT_INVALID', `unexpected ${el.tagName} in ContentPackage`);
+  }
+  // Attachment parts that no container refers to are still reported (they were signed by the order signature).
+  for (const part of inner.parts) {
+    const id = part.contentId;
+    if (!id || id === 'osci@message' || attachments.has(id)) continue;
+    attachments.set(id, attachmentRecord(id, part.headers.mediaType ?? 'application/octet-stream', false, part.body));
+  }
+  return { containers, attachments: [...attachments.values()] };
+}
+
+interface Ctx {
+  readonly envelope: OsciEnvelope;
+  readonly inner: MimeEntity;
+  readonly options: ContentOptions;
+  readonly attachments: Map<string, OpenedAttachment>;
+}
+
+function decryptContainer(el: Element, ctx: Ctx, depth: number): OpenedContainer {
+  const info = parseEncryptedData(el);
+  const { key, keyTransport } = contentKey(info, ctx);
+  if (info.cipher.kind !== 'value') throw new OsciError('CONTENT_INVALID', 'an encrypted ContentContainer must carry its CipherValue inline');
+  let plaintext: Buffer;
+  try {
+    plaintext = info.algorithm.decrypt(key, info.cipher.value, info.ivLength);
+  } catch (error) {
+    throw new OsciError('CONTENT_DECRYPT_FAILED', `EncryptedData ${info.id ?? ''} does not decrypt`, { cause: error });
+  }
+  const doc = parseXml(plaintext, ctx.options.limits, 'decrypted ContentContainer');
+  const root = doc.documentElement!;
+  if (!is(root, NS.osci, 'ContentContainer')) throw new OsciError('CONTENT_INVALID', `decrypted content is ${root.tagName}, expected osci:ContentContainer`);
+  return readContainer(root, collectIds(root), ctx, depth, {
+    id: info.id,
+    algorithm: info.algorithm.uri,
+    ivLength: info.ivLength,
+    keyTransport,
+  });
+}
+
+function contentKey(info: EncryptedDataInfo, ctx: Ctx): { key: Buffer; keyTransport: string } {
+  if (info.mgmtKey) return { key: info.mgmtKey, keyTransport: 'MgmtData' };
+  for (const ek of info.encryptedKeys) {
+    let der: Buffer | undefined;
+    if (ek.recipient.kind === 'certificate') der = ek.recipient.der;
+    else if (ek.recipient.kind === 'retrieval' && ek.recipient.uri.startsWith('#')) {
+      const refId = ek.recipient.uri.slice(1);
+      const certEl = ctx.envelope.certificates.find((c) => c.id === refId && c.role.startsWith('CipherCertificate'));
+      der = certEl?.certificate.raw;
+    }
+    const identity = der ? findIdentityByCertificate(ctx.options.keys, der) : undefined;
+    if (!identity) continue;
+    if (usesLegacyAlgorithm(info, ek) && !ctx.options.allowLegacyAlgorithms) {
+      throw new OsciError('ALGORITHM_LEGACY_REFUSED', `content uses ${info.algorithm.uri} / ${ek.transport.algorithm}; enable legacy algorithms to accept it`);
+    }
+    const key = unwrapKey(ek.transport, identity, ek.cipherValue, 'CONTENT_DECRYPT_FAILED');
+    if (key.length !== info.algorithm.keyBytes) throw new OsciError('CONTENT_DECRYPT_FAILED', 'the unwrapped content key has the wrong length');
+    return { key, keyTransport: ek.transport.algorithm };
+  }
+  throw new OsciError('CONTENT_NO_KEY', `EncryptedData ${info.id ?? ''} is not encrypted for any configured reader key`);
+}
+
+function readContainer(el: Element, ids: ReadonlyMap<string, Element>, ctx: Ctx, depth: number, encryption: OpenedContainer['encryption']): OpenedContainer {
+  if (depth > ctx.options.limits.maxContainerDepth) throw new OsciError('INPUT_TOO_LARGE', `ContentContainers nest deeper than ${ctx.options.limits.maxContainerDepth}`);
+  const signatures: Element[] = [];
+  const contentEls: Element[] = [];
+  const encrypted: Element[] = [];
+  for (const c of elementChildren(el)) {
+    if (is(c, NS.ds, 'Signature')) signatures.push(c);
+    else if (is(c, NS.osci, 'Content')) contentEls.push(c);
+    else if (is(c, NS.xenc, 'EncryptedData')) encrypted.push(c);
+    else throw new OsciError('CONTENT_INVALID', `unexpected ${c.tagName} in ContentContainer`);
+  }
+  // EncryptedData in a container: attachment keys (CipherReference cid:) or encrypted nested containers.
+  const attachmentKeys = new Map<string, EncryptedDataInfo>();
+  const nested: OpenedContent[] = [];
+  for (const e of encrypted) {
+    const info = parseEncryptedData(e);
+    if (info.cipher.kind === 'reference' && info.cipher.uri.startsWith('cid:')) attachmentKeys.set(info.cipher.uri.slice(4), info);
+    else {
+      const container = decryptContainer(e, ctx, depth + 1);
+      nested.push({ id: info.id, kind: 'container', data: Buffer.alloc(0), sha256: sha256(Buffer.alloc(0)), container });
+    }
+  }
+  const contents: OpenedContent[] = [];
+  for (const c of contentEls) contents.push(readContent(c, ids, ctx, depth, attachmentKeys));
+  contents.push(...nested);
+
+  const verifications = signatures.map((sig) =>
+    verifySignature(sig, {
+      ids,
+      resolveCid: (cid) => ctx.attachments.get(cid)?.data ?? attachmentPlaintext(cid, ctx, attachmentKeys)?.data,
+      resolveCertificateElement: (id) => ctx.envelope.certificates.find((c) => c.id === id)?.element,
+      maxReferences: ctx.options.limits.maxSignatureReferences,
+    }),
+  );
+  return { id: attr(el, 'Id'), ...(encryption ? { encryption } : {}), signatures: verifications, contents };
+}
+
+function readContent(el: Element, ids: ReadonlyMap<string, Element>, ctx: Ctx, depth: number, keys: Map<string, EncryptedDataInfo>): OpenedContent {
+  const href = attr(el, 'href');
+  if (href !== undefined) {
+    if (!href.startsWith('cid:')) throw new OsciError('CONTENT_INVALID', `Content href "${href}" is not a cid: reference`);
+    const refId = href.slice(4);
+    const att = attachmentPlaintext(refId, ctx, keys);
+    if (!att) throw new OsciError('CONTENT_ATTACHMENT_MISSING', `attachment ${refId} has no MIME part`);
+    return { id: attr(el, 'Id'), kind: 'attachment', data: att.data, sha256: att.sha256, attachmentRef: refId };
+  }
+  const kids = elementChildren(el);
+  const b64 = childNamed(el, NS.osci, 'Base64Content');
+  if (b64 && kids.length === 1) {
+    const data = Buffer.from(textOf(b64).replace(/\s+/g, ''), 'base64');
+    return { id: attr(b64, 'Id') ?? attr(el, 'Id'), kind: 'base64', data, sha256: sha256(data) };
+  }
+  const nested = childNamed(el, NS.osci, 'ContentContainer');
+  if (nested && kids.length === 1) {
+    const container = readContainer(nested, ids, ctx, depth + 1, undefined);
+    return { id: attr(el, 'Id'), kind: 'container', data: Buffer.alloc(0), sha256: sha256(Buffer.alloc(0)), container };
+  }
+  // Inline XML content: the child elements as transmitted.
+  const data = Buffer.from(kids.map((k) => serializeXml(k)).join(''), 'utf8');
+  return { id: attr(el, 'Id'), kind: 'xml', data, sha256: sha256(data) };
+}
+
+function attachmentPlaintext(refId: string, ctx: Ctx, keys: Map<string, EncryptedDataInfo>): OpenedAttachment | undefined {
+  const known = ctx.attachments.get(refId);
+  if (known) return known;
+  const part = ctx.inner.parts.find((p) => p.contentId === refId);
+  if (!part) return undefined;
+  const info = keys.get(refId);
+  let record: OpenedAttachment;
+  if (info) {
+    if (info.algorithm.legacy && !ctx.options.allowLegacyAlgorithms) throw new OsciError('ALGORITHM_LEGACY_REFUSED', `attachment ${refId} uses ${info.algorithm.uri}`);
+    const { key } = contentKey(info, ctx);
+    let data: Buffer;
+    try {
+      data = info.algorithm.decrypt(key, part.body, info.ivLength);
+    } catch (error) {
+      throw new OsciError('CONTENT_DECRYPT_FAILED', `attachment ${refId} does not decrypt`, { cause: error });
+    }
+    record = attachmentRecord(refId, part.headers.mediaType ?? 'application/octet-stream', true, data);
+  } else record = attachmentRecord(refId, part.headers.mediaType ?? 'application/octet-stream', false, part.body);
+  ctx.attachments.set(refId, record);
+  return record;
+}
+
+function attachmentRecord(refId: string, contentType: string, encrypted: boolean, data: Buffer): OpenedAttachment {
+  return { refId, contentType, encrypted, data, size: data.length, sha256: sha256(data) };
+}

@@ -1,0 +1,34 @@
+/**
+ * Size bounds applied while opening a message. Every input is bounded before it is parsed.
+ * @defaultValue see {@link DEFAULT_LIMITS}
+ */
+export interface OsciLimits {
+  /** Whole HTTP body / message file in bytes. */
+  readonly maxMessageBytes: number;
+  /** One XML document (envelope, decrypted ContentContainer) in bytes. */
+  readonly maxXmlBytes: number;
+  /** Number of MIME parts in one entity. */
+  readonly maxMimeParts: number;
+  /** Header block of one MIME part in bytes. */
+  readonly maxMimeHeaderBytes: number;
+  /** Element nesting depth in one XML document. */
+  readonly maxXmlDepth: number;
+  /** References in one SignedInfo. */
+  readonly maxSignatureReferences: number;
+  /** Nesting depth of ContentContainers. */
+  readonly maxContainerDepth: number;
+}
+
+export const DEFAULT_LIMITS: OsciLimits = Object.freeze({
+  maxMessageBytes: 512 * 1024 * 1024,
+  maxXmlBytes: 32 * 1024 * 1024,
+  maxMimeParts: 1000,
+  maxMimeHeaderBytes: 16 * 1024,
+  maxXmlDepth: 64,
+  maxSignatureReferences: 1000,
+  maxContainerDepth: 8,
+});
+
+export function resolveLimits(partial?: Partial<OsciLimits>): OsciLimits {
+  return partial ? Object.freeze({ ...DEFAULT_LIMITS, ...partial }) : DEFAULT_LIMITS;
+}

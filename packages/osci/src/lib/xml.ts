@@ -1,0 +1,176 @@
+import { DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { OsciError } from './errors.js';
+import type { OsciLimits } from './limits.js';
+
+export type { Document, Element, Node };
+
+const ELEMENT_NODE = 1;
+
+/**
+ * Rejects DOCTYPE, entity declarations and processing instructions before any parser sees the text.
+ * One linear scan; `<!--` comments and `<![CDATA[` sections are allowed.
+ */
+export function assertNoForbiddenXml(text: string): void {
+  let at = text.indexOf('<!');
+  while (at !== -1) {
+    if (text.startsWith('<!--', at)) {
+      const end = text.indexOf('-->', at + 4);
+      if (end === -1) throw new OsciError('XML_MALFORMED', 'unterminated comment');
+      at = text.indexOf('<!', end + 3);
+      continue;
+    }
+    if (text.startsWith('<![CDATA[', at)) {
+      const end = text.indexOf(']]>', at + 9);
+      if (end === -1) throw new OsciError('XML_MALFORMED', 'unterminated CDATA section');
+      at = text.indexOf('<!', end + 3);
+      continue;
+    }
+    throw new OsciError('XML_FORBIDDEN_CONSTRUCT', 'DOCTYPE and entity declarations are not accepted');
+  }
+  let pi = text.indexOf('<?');
+  while (pi !== -1) {
+    const isDeclaration = pi === skipLeadingWhitespace(text) && /^<\?xml[\s?]/.test(text.slice(pi, pi + 6));
+    if (!isDeclaration) throw new OsciError('XML_FORBIDDEN_CONSTRUCT', 'processing instructions are not accepted');
+    pi = text.indexOf('<?', pi + 2);
+  }
+}
+
+function skipLeadingWhitespace(text: string): number {
+  let i = 0;
+  if (text.charCodeAt(0) === 0xfeff) i = 1;
+  while (i < text.length && /\s/.test(text[i] ?? '')) i++;
+  return i;
+}
+
+/** Parses one XML document under the given limits; never resolves entities or external resources. */
+export function parseXml(input: Buffer | string, limits: Pick<OsciLimits, 'maxXmlBytes' | 'maxXmlDepth'>, what = 'XML'): Document {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+  if (size > limits.maxXmlBytes) throw new OsciError('INPUT_TOO_LARGE', `${what} of ${size} bytes exceeds the limit of ${limits.maxXmlBytes}`);
+  const text = typeof input === 'string' ? input : decodeUtf8Strict(input, what);
+  assertNoForbiddenXml(text);
+  let firstError: string | undefined;
+  const parser = new DOMParser({
+    onError: (level, message) => {
+      if (level !== 'warning' && firstError === undefined) firstError = message;
+    },
+  });
+  let doc: Document;
+  try {
+    doc = parser.parseFromString(text, 'text/xml');
+  } catch (error) {
+    throw new OsciError('XML_MALFORMED', `${what} is not well-formed: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  if (firstError !== undefined) throw new OsciError('XML_MALFORMED', `${what} is not well-formed: ${firstError.split('\n')[0]}`);
+  const root = doc.documentElement;
+  if (!root) throw new OsciError('XML_MALFORMED', `${what} has no root element`);
+  assertDepth(root, limits.maxXmlDepth, what);
+  return doc;
+}
+
+function decodeUtf8Strict(bytes: Buffer, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (error) {
+    throw new OsciError('MIME_UNSUPPORTED_ENCODING', `${what} is not valid UTF-8`, { cause: error });
+  }
+}
+
+function assertDepth(root: Element, maxDepth: number, what: string): void {
+  const stack: Array<[Element, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [el, depth] = stack.pop()!;
+    if (depth > maxDepth) throw new OsciError('INPUT_TOO_LARGE', `${what} nests elements deeper than ${maxDepth}`);
+    for (const c of elementChildren(el)) stack.push([c, depth + 1]);
+  }
+}
+
+export function isElement(node: Node | null | undefined): node is Element {
+  return !!node && node.nodeType === ELEMENT_NODE;
+}
+
+export function elementChildren(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let n = el.firstChild; n; n = n.nextSibling) if (isElement(n)) out.push(n);
+  return out;
+}
+
+export function is(el: Element, ns: string, local: string): boolean {
+  return el.namespaceURI === ns && el.localName === local;
+}
+
+export function childrenNamed(el: Element, ns: string, local: string): Element[] {
+  return elementChildren(el).filter((c) => is(c, ns, local));
+}
+
+export function childNamed(el: Element, ns: string, local: string): Element | undefined {
+  const all = childrenNamed(el, ns, local);
+  if (all.length > 1) throw new OsciError('ENVELOPE_INVALID', `${qname(el)} has ${all.length} ${local} children, expected at most one`);
+  return all[0];
+}
+
+export function requireChild(el: Element, ns: string, local: string): Element {
+  const c = childNamed(el, ns, local);
+  if (!c) throw new OsciError('ENVELOPE_INVALID', `${qname(el)} lacks required child ${local}`);
+  return c;
+}
+
+export function textOf(el: Element): string {
+  return el.textContent ?? '';
+}
+
+export function attr(el: Element, name: string): string | undefined {
+  return el.hasAttribute(name) ? (el.getAttribute(name) ?? undefined) : undefined;
+}
+
+export function attrNS(el: Element, ns: string, local: string): string | undefined {
+  return el.hasAttributeNS(ns, local) ? (el.getAttributeNS(ns, local) ?? undefined) : undefined;
+}
+
+export function qname(el: Element): string {
+  return el.tagName;
+}
+
+/** Collects every element carrying an `Id` attribute; duplicate Ids are rejected (signature wrapping). */
+export function collectIds(root: Element): Map<string, Element> {
+  const ids = new Map<string, Element>();
+  const stack: Element[] = [root];
+  while (stack.length > 0) {
+    const el = stack.pop()!;
+    const id = el.getAttribute('Id');
+    if (id) {
+      if (ids.has(id)) throw new OsciError('ENVELOPE_DUPLICATE_ID', `Id "${id}" occurs more than once`);
+      ids.set(id, el);
+    }
+    for (const c of elementChildren(el)) stack.push(c);
+  }
+  return ids;
+}
+
+export function serializeXml(node: Node): string {
+  return new XMLSerializer().serializeToString(node);
+}
+
+/** Strips the whitespace MIME-style line wrapping puts into base64 element text, then decodes strictly. */
+export function decodeBase64Text(text: string, what: string): Buffer {
+  const compact = text.replace(/[\s]+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new OsciError('ENVELOPE_INVALID', `${what} is not valid base64`);
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+/** Escapes text for element content. */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
+}
+
+/** Escapes text for a double-quoted attribute value. */
+export function escapeAttr(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
+}

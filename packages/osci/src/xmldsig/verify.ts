@@ -1,0 +1,184 @@
+import { X509Certificate } from 'node:crypto';
+import { OsciError } from '../lib/errors.js';
+import { NS } from '../lib/namespaces.js';
+import { attr, childrenNamed, decodeBase64Text, elementChildren, is, textOf, type Element } from '../lib/xml.js';
+import { formatName } from '../pki/trust.js';
+import { digest, signatureAlgorithm, verifySignatureValue } from './algorithms.js';
+import { C14N_INCLUSIVE, canonicalize } from './c14n.js';
+
+const TRANSFORM_BASE64 = 'http://www.w3.org/2000/09/xmldsig#base64';
+
+export interface ReferenceResult {
+  readonly uri: string;
+  readonly valid: boolean;
+  readonly problem?: string;
+}
+
+export interface SignatureVerification {
+  /** SignatureValue and every reference digest verified. */
+  readonly valid: boolean;
+  readonly algorithm: string;
+  readonly signer: X509Certificate | undefined;
+  readonly signerName: string | undefined;
+  readonly references: readonly ReferenceResult[];
+  readonly problems: readonly string[];
+  /** Ids of elements whose digest verified: consumers must only use what is listed here. */
+  readonly verifiedIds: ReadonlySet<string>;
+  /** `cid:` Content-IDs whose bytes verified. */
+  readonly verifiedCids: ReadonlySet<string>;
+}
+
+export interface SignatureContext {
+  /** Id → element of the document(s) the signature may reference. Built with duplicate detection. */
+  readonly ids: ReadonlyMap<string, Element>;
+  /** Bytes a `cid:` reference is computed over (transmitted part for order signatures, plaintext for content). */
+  readonly resolveCid: (contentId: string) => Buffer | undefined;
+  /** Certificate elements a `ds:RetrievalMethod` may point to (certificate blocks of the envelope). */
+  readonly resolveCertificateElement: (id: string) => Element | undefined;
+  readonly maxReferences: number;
+}
+
+/**
+ * Verifies one `ds:Signature` as OSCI uses it: inclusive C14N 1.0 of SignedInfo, `#id` references with
+ * C14N (or base64 for Base64Content), `cid:` references over raw bytes. Structural ambiguity (several
+ * SignedInfo, unknown transforms, references resolving to nothing) makes the signature invalid.
+ * The signer certificate comes from the message and is NOT trusted here: check it with a TrustStore.
+ */
+export function verifySignature(signature: Element, ctx: SignatureContext): SignatureVerification {
+  const problems: string[] = [];
+  const references: ReferenceResult[] = [];
+  const verifiedIds = new Set<string>();
+  const verifiedCids = new Set<string>();
+  const fail = (problem: string, algorithm = ''): SignatureVerification => ({
+    valid: false,
+    algorithm,
+    signer: undefined,
+    signerName: undefined,
+    references,
+    problems: [...problems, problem],
+    verifiedIds: new Set(),
+    verifiedCids: new Set(),
+  });
+
+  const signedInfos = childrenNamed(signature, NS.ds, 'SignedInfo');
+  const values = childrenNamed(signature, NS.ds, 'SignatureValue');
+  if (signedInfos.length !== 1 || values.length !== 1) return fail('a signature must have exactly one SignedInfo and one SignatureValue');
+  const signedInfo = signedInfos[0]!;
+  const c14nMethods = childrenNamed(signedInfo, NS.ds, 'CanonicalizationMethod');
+  if (c14nMethods.length !== 1 || attr(c14nMethods[0]!, 'Algorithm') !== C14N_INCLUSIVE) return fail('SignedInfo must use inclusive C14N 1.0');
+  const methods = childrenNamed(signedInfo, NS.ds, 'SignatureMethod');
+  if (methods.length !== 1) return fail('SignedInfo must have one SignatureMethod');
+  const algorithmUri = attr(methods[0]!, 'Algorithm') ?? '';
+  let alg;
+  try {
+    alg = signatureAlgorithm(algorithmUri);
+  } catch (error) {
+    return fail((error as Error).message, algorithmUri);
+  }
+
+  const signer = resolveSigner(signature, ctx);
+  if (!signer) return fail('the signer certificate could not be resolved from KeyInfo', algorithmUri);
+  let signatureValue: Buffer;
+  try {
+    signatureValue = decodeBase64Text(textOf(values[0]!), 'SignatureValue');
+  } catch {
+    return fail('SignatureValue is not base64', algorithmUri);
+  }
+  const canonicalSignedInfo = Buffer.from(canonicalize(signedInfo), 'utf8');
+  const valueOk = verifySignatureValue(alg, signer.publicKey, canonicalSignedInfo, signatureValue);
+  if (!valueOk) problems.push('SignatureValue does not verify with the signer certificate');
+
+  const refEls = childrenNamed(signedInfo, NS.ds, 'Reference');
+  if (refEls.length === 0) problems.push('SignedInfo has no Reference');
+  if (refEls.length > ctx.maxReferences) return fail(`more than ${ctx.maxReferences} references`, algorithmUri);
+  const seenUris = new Set<string>();
+  for (const ref of refEls) {
+    const result = verifyReference(ref, ctx, seenUris);
+    references.push(result);
+    if (!result.valid) problems.push(`reference ${result.uri}: ${result.problem ?? 'invalid'}`);
+    else if (valueOk) {
+      if (result.uri.startsWith('#')) verifiedIds.add(result.uri.slice(1));
+      else verifiedCids.add(result.uri.slice(4));
+    }
+  }
+  const valid = valueOk && problems.length === 0;
+  return {
+    valid,
+    algorithm: algorithmUri,
+    signer,
+    signerName: formatName(signer.subject),
+    references,
+    problems,
+    verifiedIds: valid ? verifiedIds : new Set(),
+    verifiedCids: valid ? verifiedCids : new Set(),
+  };
+}
+
+function verifyReference(ref: Element, ctx: SignatureContext, seen: Set<string>): ReferenceResult {
+  const uri = attr(ref, 'URI') ?? '';
+  const bad = (problem: string): ReferenceResult => ({ uri, valid: false, problem });
+  if (seen.has(uri)) return bad('referenced twice');
+  seen.add(uri);
+  const digestMethods = childrenNamed(ref, NS.ds, 'DigestMethod');
+  const digestValues = childrenNamed(ref, NS.ds, 'DigestValue');
+  if (digestMethods.length !== 1 || digestValues.length !== 1) return bad('needs one DigestMethod and one DigestValue');
+  const transformsEl = childrenNamed(ref, NS.ds, 'Transforms');
+  if (transformsEl.length > 1) return bad('more than one Transforms element');
+  const transforms = transformsEl[0] ? elementChildren(transformsEl[0]).map((t) => (is(t, NS.ds, 'Transform') ? (attr(t, 'Algorithm') ?? '') : '?')) : [];
+
+  let data: Buffer | string;
+  if (uri.startsWith('#')) {
+    const target = ctx.ids.get(uri.slice(1));
+    if (!target) return bad('resolves to no element');
+    if (transforms.length === 0 || (transforms.length === 1 && transforms[0] === C14N_INCLUSIVE)) data = canonicalize(target);
+    else if (transforms.length === 1 && transforms[0] === TRANSFORM_BASE64) data = Buffer.from(textOf(target).replace(/\s+/g, ''), 'base64');
+    else return bad(`unsupported transforms ${transforms.join(', ')}`);
+  } else if (uri.startsWith('cid:')) {
+    if (transforms.length > 0) return bad('cid: references must not have transforms');
+    const bytes = ctx.resolveCid(uri.slice(4));
+    if (!bytes) return bad('the referenced MIME part is missing');
+    data = bytes;
+  } else return bad('only #id and cid: references are allowed');
+
+  let expected: Buffer;
+  let actual: Buffer;
+  try {
+    expected = decodeBase64Text(textOf(digestValues[0]!), 'DigestValue');
+    actual = digest(attr(digestMethods[0]!, 'Algorithm') ?? '', data);
+  } catch (error) {
+    return bad((error as Error).message);
+  }
+  return actual.equals(expected) ? { uri, valid: true } : bad('digest mismatch');
+}
+
+function resolveSigner(signature: Element, ctx: SignatureContext): X509Certificate | undefined {
+  const keyInfos = childrenNamed(signature, NS.ds, 'KeyInfo');
+  if (keyInfos.length !== 1) return undefined;
+  const keyInfo = keyInfos[0]!;
+  const retrieval = childrenNamed(keyInfo, NS.ds, 'RetrievalMethod');
+  let holder: Element | undefined = keyInfo;
+  if (retrieval.length === 1) {
+    const uri = attr(retrieval[0]!, 'URI') ?? '';
+    if (!uri.startsWith('#')) return undefined;
+    holder = ctx.resolveCertificateElement(uri.slice(1));
+    if (!holder) return undefined;
+  }
+  return certificateFromHolder(holder);
+}
+
+/** Reads the single certificate of an element holding `ds:X509Data/ds:X509Certificate`. */
+export function certificateFromHolder(holder: Element): X509Certificate | undefined {
+  const x509Data = childrenNamed(holder, NS.ds, 'X509Data');
+  if (x509Data.length !== 1) return undefined;
+  const certs = childrenNamed(x509Data[0]!, NS.ds, 'X509Certificate');
+  if (certs.length !== 1) return undefined;
+  try {
+    return new X509Certificate(decodeBase64Text(textOf(certs[0]!), 'X509Certificate'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function assertSignatureValid(result: SignatureVerification, scope: string): void {
+  if (!result.valid) throw new OsciError('SIGNATURE_INVALID', `${scope} signature: ${result.problems.join('; ')}`);
+}

@@ -1,0 +1,82 @@
+import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
+import { OsciError } from '../../lib/errors.js';
+
+/** Block/stream cipher of an `xenc:EncryptedData`, identified by its algorithm URI. */
+export interface SymmetricAlgorithm {
+  readonly uri: string;
+  readonly keyBytes: number;
+  /** Deprecated algorithms are decrypted only behind `allowLegacyAlgorithms` and never produced. */
+  readonly legacy: boolean;
+  /** `data` = IV ‖ ciphertext (‖ tag for GCM). `ivLength` applies to GCM only. */
+  decrypt(key: Buffer, data: Buffer, ivLength: number): Buffer;
+}
+
+const GCM_TAG_BYTES = 16;
+
+function gcm(uri: string, keyBytes: number): SymmetricAlgorithm {
+  const name = `aes-${keyBytes * 8}-gcm` as CipherGCMTypes;
+  return {
+    uri,
+    keyBytes,
+    legacy: false,
+    decrypt(key, data, ivLength) {
+      if (data.length < ivLength + GCM_TAG_BYTES) throw new OsciError('CONTENT_DECRYPT_FAILED', 'GCM ciphertext shorter than IV and tag');
+      const decipher = createDecipheriv(name, key, data.subarray(0, ivLength), { authTagLength: GCM_TAG_BYTES });
+      decipher.setAuthTag(data.subarray(data.length - GCM_TAG_BYTES));
+      const body = data.subarray(ivLength, data.length - GCM_TAG_BYTES);
+      return Buffer.concat([decipher.update(body), decipher.final()]);
+    },
+  };
+}
+
+function cbc(uri: string, cipher: string, keyBytes: number, ivBytes: number): SymmetricAlgorithm {
+  return {
+    uri,
+    keyBytes,
+    legacy: true,
+    decrypt(key, data) {
+      if (data.length < ivBytes * 2 || (data.length - ivBytes) % ivBytes !== 0) {
+        throw new OsciError('CONTENT_DECRYPT_FAILED', 'CBC ciphertext length is not a multiple of the block size');
+      }
+      const decipher = createDecipheriv(cipher, key, data.subarray(0, ivBytes));
+      decipher.setAutoPadding(false);
+      const padded = Buffer.concat([decipher.update(data.subarray(ivBytes)), decipher.final()]);
+      // XML-Enc (ISO 10126) padding: only the last byte is significant.
+      const pad = padded[padded.length - 1] ?? 0;
+      if (pad < 1 || pad > ivBytes) throw new OsciError('CONTENT_DECRYPT_FAILED', 'CBC padding is invalid');
+      return padded.subarray(0, padded.length - pad);
+    },
+  };
+}
+
+export const AES128_GCM = 'http://www.w3.org/2009/xmlenc11#aes128-gcm';
+export const AES192_GCM = 'http://www.w3.org/2009/xmlenc11#aes192-gcm';
+export const AES256_GCM = 'http://www.w3.org/2009/xmlenc11#aes256-gcm';
+
+const ALGORITHMS: readonly SymmetricAlgorithm[] = [
+  gcm(AES128_GCM, 16),
+  gcm(AES192_GCM, 24),
+  gcm(AES256_GCM, 32),
+  cbc('http://www.w3.org/2001/04/xmlenc#aes128-cbc', 'aes-128-cbc', 16, 16),
+  cbc('http://www.w3.org/2001/04/xmlenc#aes192-cbc', 'aes-192-cbc', 24, 16),
+  cbc('http://www.w3.org/2001/04/xmlenc#aes256-cbc', 'aes-256-cbc', 32, 16),
+  cbc('http://www.w3.org/2001/04/xmlenc#tripledes-cbc', 'des-ede3-cbc', 24, 8),
+];
+
+export function symmetricAlgorithm(uri: string): SymmetricAlgorithm {
+  const alg = ALGORITHMS.find((a) => a.uri === uri);
+  if (!alg) throw new OsciError('ALGORITHM_UNSUPPORTED', `encryption algorithm ${uri} is not supported`);
+  return alg;
+}
+
+/** AES-GCM encryption as OSCI writes it: IV ‖ ciphertext ‖ 128-bit tag, no AAD. */
+export function encryptGcm(uri: string, key: Buffer, iv: Buffer, plaintext: Buffer | readonly Buffer[]): Buffer {
+  const alg = symmetricAlgorithm(uri);
+  if (alg.legacy) throw new OsciError('BUILD_INVALID_INPUT', `${uri} is never produced`);
+  if (key.length !== alg.keyBytes) throw new OsciError('BUILD_INVALID_INPUT', `key for ${uri} must have ${alg.keyBytes} bytes`);
+  const cipher = createCipheriv(`aes-${alg.keyBytes * 8}-gcm` as CipherGCMTypes, key, iv, { authTagLength: GCM_TAG_BYTES });
+  const chunks: Buffer[] = [iv];
+  for (const part of Array.isArray(plaintext) ? plaintext : [plaintext as Buffer]) chunks.push(cipher.update(part));
+  chunks.push(cipher.final(), cipher.getAuthTag());
+  return Buffer.concat(chunks);
+}
