@@ -13,6 +13,8 @@ export interface InspectionResult {
   contents?: Array<{ id?: string; kind: string; sha256: string; size: number; container?: string }>;
   attachments?: Array<{ refId: string; contentType: string; encrypted: boolean; size: number; sha256: string }>;
   customHeaders?: Array<{ namespace: string | null; localName: string }>;
+  /** Feedback codes of a response, or the `osci:Code` of a SOAP fault. */
+  feedback?: string[];
   error?: { code: string; reason: string; layer: string; message: string; textDe: string };
 }
 
@@ -46,6 +48,8 @@ export function inspectMessage(raw: Buffer, options: OpenOptions): InspectionRes
     })),
     customHeaders: opened.envelope.customHeaders.map((h) => ({ namespace: h.namespace, localName: h.localName })),
   };
+  const feedback = opened.envelope.fault ? [opened.envelope.fault.code ?? ''] : opened.envelope.order.feedback.map((f) => f.code);
+  if (feedback.length > 0) result.feedback = feedback;
   if (opened.content.ok) {
     result.contents = [...flattenContents(opened.content.layer.containers)];
     result.attachments = opened.content.layer.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, encrypted: a.encrypted, size: a.size, sha256: a.sha256 }));
