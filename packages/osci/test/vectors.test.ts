@@ -4,7 +4,7 @@ import { openMessage } from '../src/open-message.js';
 import { openTransport } from '../src/transport/open-transport.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { formatName } from '../src/pki/trust.js';
-import { camelOrder, demoCertificate, demoTrust, recipientKeys, vectorFile, vectorIndex, vectorMeta } from './support/vectors.js';
+import { camelOrder, demoCertificate, demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex, vectorMeta } from './support/vectors.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const cases = vectorIndex();
@@ -111,6 +111,26 @@ describe('reference-implementation vectors: negative cases', () => {
           expect(opened.content.error.reason).toBe('CONTENT_NO_KEY');
           expect(opened.content.error.layer).toBe('content');
         }
+      });
+    }
+  }
+});
+
+describe('reference-implementation answers are readable by our parser', () => {
+  for (const c of cases) {
+    const meta = vectorMeta(c);
+    if (c.kind === 'positive' && meta.response) {
+      it(`${c.case}: the library's ${meta.response.intermediary_side_verification.schema.replace(/^soap|\.xsd$/g, '')} opens with the intermediary key`, () => {
+        const opened = openMessage(vectorFile(c, 'response.bin'), { keys: [demoKey('osci_manager_cipher_4096')], trust, allowLegacyAlgorithms: true, allowUnencrypted: !meta.transport_layer.encrypted });
+        expect(opened.envelope.order.feedback.map((f) => f.code)).toEqual(meta.response.intermediary_side_verification.codes);
+        expect(opened.orderSignature?.valid).toBe(meta.response.intermediary_side_verification.signature_valid);
+      });
+    }
+    if (c.kind === 'negative' && meta.expected_outcome.library_code && meta.expected_outcome.library_answer_form) {
+      it(`${c.case}: the library's own answer carries ${meta.expected_outcome.library_code}`, () => {
+        const opened = openMessage(vectorFile(c, 'library-response.bin'), { keys: [demoKey('osci_manager_cipher_4096')], allowUnencrypted: true });
+        const codes = opened.envelope.fault ? [opened.envelope.fault.code] : opened.envelope.order.feedback.map((f) => f.code);
+        expect(codes).toContain(meta.expected_outcome.library_code);
       });
     }
   }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseXml } from '../src/lib/xml.js';
+import { DEFAULT_LIMITS } from '../src/lib/limits.js';
+import { openMessage } from '../src/open-message.js';
+import { buildMimeEntity } from '../src/mime/build.js';
+import { demoKey, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
+
+const wrap = (xml: string) => buildMimeEntity('MIME_boundary_safety', [{ contentId: 'osci@message', contentType: 'text/xml; charset=UTF-8', body: Buffer.from(xml) }]);
+
+describe('XML safety', () => {
+  it.each([
+    ['an external entity (XXE)', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'],
+    ['entity expansion (billion laughs)', '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>'],
+    ['a bare DOCTYPE', '<!DOCTYPE soap:Envelope><x/>'],
+  ])('rejects %s before parsing', (_name, xml) => {
+    expect(() => parseXml(xml, DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'XML_FORBIDDEN_CONSTRUCT', code: '9100' }));
+  });
+
+  it('rejects processing instructions other than the XML declaration, allows comments and CDATA', () => {
+    expect(() => parseXml('<x><?evil do?></x>', DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'XML_FORBIDDEN_CONSTRUCT' }));
+    expect(parseXml('<?xml version="1.0" encoding="UTF-8"?>\r\n<x><!-- c --><![CDATA[<!DOCTYPE>]]></x>', DEFAULT_LIMITS).documentElement?.localName).toBe('x');
+  });
+
+  it('rejects malformed XML, invalid UTF-8, oversize documents and deep nesting', () => {
+    expect(() => parseXml('<x><y></x>', DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'XML_MALFORMED' }));
+    expect(() => parseXml(Buffer.from([0x3c, 0x78, 0x3e, 0xff, 0x3c, 0x2f, 0x78, 0x3e]), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'MIME_UNSUPPORTED_ENCODING' }));
+    expect(() => parseXml('<x>' + 'a'.repeat(2000) + '</x>', { ...DEFAULT_LIMITS, maxXmlBytes: 1000 })).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+    expect(() => parseXml('<a>'.repeat(100) + '</a>'.repeat(100), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+  });
+
+  it('rejects a message with a DOCTYPE in the envelope part with 9100', () => {
+    const raw = wrap('<!DOCTYPE x [<!ENTITY e "x">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>');
+    expect(() => openMessage(raw, { keys: [], allowUnencrypted: true })).toThrow(expect.objectContaining({ code: '9100' }));
+  });
+
+  it('bounds the whole message', () => {
+    const c = vectorIndex().find((x) => x.case === 'b-accept-delivery')!;
+    expect(() => openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), limits: { maxMessageBytes: 1000 } })).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+  });
+
+  it('refuses unencrypted transport and legacy algorithms unless enabled', () => {
+    const plain = vectorIndex().find((x) => x.case === 'c-accept-no-transport-enc')!;
+    expect(() => openMessage(vectorFile(plain, 'request.bin'), { keys: [demoKey('bob_cipher_4096')] })).toThrow(expect.objectContaining({ code: '9202' }));
+    const legacy = vectorIndex().find((x) => x.case === 'c-accept-legacy-cbc-rsa15')!;
+    expect(() => openMessage(vectorFile(legacy, 'request.bin'), { keys: [demoKey('bob_cipher_4096')] })).toThrow(expect.objectContaining({ reason: 'ALGORITHM_LEGACY_REFUSED' }));
+  });
+});
