@@ -115,7 +115,7 @@ function contentKey(info: EncryptedDataInfo, ctx: Ctx): { key: Buffer; keyTransp
     else if (ek.recipient.kind === 'retrieval' && ek.recipient.uri.startsWith('#')) {
       const refId = ek.recipient.uri.slice(1);
       const certEl = ctx.envelope.certificates.find((c) => c.id === refId && c.role.startsWith('CipherCertificate'));
-      der = certEl?.certificate.raw;
+      der = certEl?.der;
     }
     const identity = der ? findIdentityByCertificate(ctx.options.keys, der) : undefined;
     if (!identity) continue;

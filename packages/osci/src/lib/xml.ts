@@ -50,6 +50,7 @@ export function parseXml(input: Buffer | string, limits: Pick<OsciLimits, 'maxXm
   assertNoForbiddenXml(text);
   let firstError: string | undefined;
   const parser = new DOMParser({
+    locator: false,
     onError: (level, message) => {
       if (level !== 'warning' && firstError === undefined) firstError = message;
     },

@@ -1,9 +1,9 @@
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { OsciError } from '../lib/errors.js';
 import type { OsciLimits } from '../lib/limits.js';
 import { NS } from '../lib/namespaces.js';
 import { attr, attrNS, childNamed, childrenNamed, collectIds, elementChildren, is, parseXml, serializeXml, textOf, type Document, type Element } from '../lib/xml.js';
-import { certificateFromHolder } from '../xmldsig/verify.js';
+import { certificateDerFromHolder } from '../xmldsig/verify.js';
 import { isOrderType, MESSAGE_TYPES, type MessageType, type OrderType } from './message-types.js';
 import { decodeMessageId, parseProcessCardBundle, type ProcessCardBundle } from './process-card.js';
 
@@ -20,8 +20,34 @@ export interface CertificateEntry {
   /** Element name, e.g. `CipherCertificateAddressee`, `SignatureCertificateOriginator`. */
   readonly role: string;
   readonly id: string | undefined;
+  /** DER bytes as transmitted. */
+  readonly der: Buffer;
+  /** Parsed on first use (most certificates of a message are only matched by their bytes). */
   readonly certificate: X509Certificate;
   readonly element: Element;
+}
+
+function certificateEntry(block: CertificateEntry['block'], el: Element): CertificateEntry {
+  const der = certificateDerFromHolder(el);
+  if (!der) throw new OsciError('ENVELOPE_INVALID', `${el.localName} does not hold exactly one X509Certificate`);
+  let parsed: X509Certificate | undefined;
+  return {
+    block,
+    role: el.localName ?? '',
+    id: attr(el, 'Id'),
+    der,
+    get certificate(): X509Certificate {
+      if (!parsed) {
+        try {
+          parsed = new X509Certificate(der);
+        } catch (error) {
+          throw new OsciError('CERTIFICATE_INVALID', `${el.localName} cannot be parsed`, { cause: error });
+        }
+      }
+      return parsed;
+    },
+    element: el,
+  };
 }
 
 export interface FeedbackEntry {
@@ -136,11 +162,7 @@ export function parseEnvelope(xml: Buffer | string, limits: OsciLimits): OsciEnv
           continue;
         case 'NonIntermediaryCertificates':
         case 'IntermediaryCertificates':
-          for (const c of elementChildren(block)) {
-            const cert = certificateFromHolder(c);
-            if (!cert) throw new OsciError('ENVELOPE_INVALID', `${c.localName} does not hold exactly one readable X509Certificate`);
-            certificates.push({ block: block.localName, role: c.localName ?? '', id: attr(c, 'Id'), certificate: cert, element: c });
-          }
+          for (const c of elementChildren(block)) certificates.push(certificateEntry(block.localName, c));
           continue;
         default:
           if (takeOrder(block, 'header')) continue;

@@ -168,12 +168,23 @@ function resolveSigner(signature: Element, ctx: SignatureContext): X509Certifica
 
 /** Reads the single certificate of an element holding `ds:X509Data/ds:X509Certificate`. */
 export function certificateFromHolder(holder: Element): X509Certificate | undefined {
+  const der = certificateDerFromHolder(holder);
+  if (!der) return undefined;
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The DER bytes of the single `ds:X509Data/ds:X509Certificate` of an element (not yet parsed). */
+export function certificateDerFromHolder(holder: Element): Buffer | undefined {
   const x509Data = childrenNamed(holder, NS.ds, 'X509Data');
   if (x509Data.length !== 1) return undefined;
   const certs = childrenNamed(x509Data[0]!, NS.ds, 'X509Certificate');
   if (certs.length !== 1) return undefined;
   try {
-    return new X509Certificate(decodeBase64Text(textOf(certs[0]!), 'X509Certificate'));
+    return decodeBase64Text(textOf(certs[0]!), 'X509Certificate');
   } catch {
     return undefined;
   }

@@ -24,7 +24,9 @@ function gcm(uri: string, keyBytes: number): SymmetricAlgorithm {
       const decipher = createDecipheriv(name, key, data.subarray(0, ivLength), { authTagLength: GCM_TAG_BYTES });
       decipher.setAuthTag(data.subarray(data.length - GCM_TAG_BYTES));
       const body = data.subarray(ivLength, data.length - GCM_TAG_BYTES);
-      return Buffer.concat([decipher.update(body), decipher.final()]);
+      const out = decipher.update(body);
+      const rest = decipher.final();
+      return rest.length === 0 ? out : Buffer.concat([out, rest]);
     },
   };
 }
