@@ -64,7 +64,7 @@ function* flattenContents(containers: readonly OpenedContainer[]): Generator<Non
         yield* flattenContents([content.container]);
         continue;
       }
-      yield { ...(content.id !== undefined ? { id: content.id } : {}), kind: content.kind, sha256: content.sha256, size: content.data.length, ...(c.id ? { container: c.id } : {}) };
+      yield { ...(content.id !== undefined ? { id: content.id } : {}), kind: content.kind, sha256: content.sha256, size: content.size, ...(c.id ? { container: c.id } : {}) };
     }
   }
 }

@@ -8,6 +8,8 @@ import { CONTENT_ORDERS, type MessageType } from './soap/message-types.js';
 import { findPart } from './mime/parse.js';
 import { OSCI_MESSAGE_CID, openTransport, type TransportInfo } from './transport/open-transport.js';
 import { verifySignature, type SignatureVerification } from './xmldsig/verify.js';
+import { digest } from './xmldsig/algorithms.js';
+import { ScratchBuffer } from './lib/scratch.js';
 
 export interface OpenOptions {
   /** Our cipher keys (transport and content layer); the matching one is picked by certificate. */
@@ -22,6 +24,10 @@ export interface OpenOptions {
   readonly requireOrderSignature?: boolean;
   /** Reject content signatures whose signer does not chain to `trust`. @defaultValue false (reported only) */
   readonly requireTrustedContentSigners?: boolean;
+  /** Keep attachment plaintext in memory. @defaultValue true */
+  readonly retainAttachments?: boolean;
+  /** Receives attachment plaintext slices during the one decryption pass (see ContentOptions.onAttachmentData). */
+  readonly onAttachmentData?: (refId: string, chunk: Buffer) => void;
   /** Clock for certificate validity checks. */
   readonly now?: Date;
   readonly limits?: Partial<OsciLimits>;
@@ -63,10 +69,27 @@ export interface OpenedMessage {
  * signature failures; content-layer failures are returned in `content`.
  */
 export function openMessage(raw: Buffer, options: OpenOptions): OpenedMessage {
+  // The transport plaintext lives only during this synchronous call: it goes into a reused scratch buffer. Nothing
+  // returned refers to it (attachments are copied out while they are decrypted).
+  let lease: { release(): void } | undefined;
+  try {
+    return open(raw, options, (bytes) => {
+      const l = SCRATCH.acquire(bytes);
+      lease = l;
+      return l.buffer;
+    });
+  } finally {
+    lease?.release();
+  }
+}
+
+const SCRATCH = new ScratchBuffer();
+
+function open(raw: Buffer, options: OpenOptions, allocate: (bytes: number) => Buffer): OpenedMessage {
   const limits = resolveLimits(options.limits);
   const allowLegacyAlgorithms = options.allowLegacyAlgorithms ?? false;
   const now = options.now ?? new Date();
-  const transport = openTransport(raw, { keys: options.keys, allowLegacyAlgorithms, allowUnencrypted: options.allowUnencrypted ?? false, limits });
+  const transport = openTransport(raw, { keys: options.keys, allowLegacyAlgorithms, allowUnencrypted: options.allowUnencrypted ?? false, limits, allocate });
   const envelopePart = findPart(transport.inner, OSCI_MESSAGE_CID);
   if (!envelopePart) throw new OsciError('MIME_MISSING_PART', 'the inner entity has no <osci@message> part');
   const envelope = parseEnvelope(envelopePart.body, limits);
@@ -76,7 +99,10 @@ export function openMessage(raw: Buffer, options: OpenOptions): OpenedMessage {
   if (envelope.signatureBlock) {
     orderSignature = verifySignature(envelope.signatureBlock.signature, {
       ids: envelope.ids,
-      resolveCid: (cid) => findPart(transport.inner, cid)?.body,
+      digestCid: (cid, method) => {
+        const part = findPart(transport.inner, cid);
+        return part ? digest(method, part.body) : undefined;
+      },
       resolveCertificateElement: (id) => envelope.certificates.find((c) => c.id === id && c.role.startsWith('SignatureCertificate'))?.element,
       maxReferences: limits.maxSignatureReferences,
     });
@@ -92,7 +118,13 @@ export function openMessage(raw: Buffer, options: OpenOptions): OpenedMessage {
   let content: ContentOutcome;
   if (CONTENT_ORDERS.has(envelope.messageType) && envelope.contentPackage) {
     try {
-      const layer = openContentLayer(envelope, transport.inner, { keys: options.keys, allowLegacyAlgorithms, limits });
+      const layer = openContentLayer(envelope, transport.inner, {
+        keys: options.keys,
+        allowLegacyAlgorithms,
+        limits,
+        ...(options.retainAttachments !== undefined ? { retainAttachments: options.retainAttachments } : {}),
+        ...(options.onAttachmentData ? { onAttachmentData: options.onAttachmentData } : {}),
+      });
       for (const container of walkContainers(layer.containers)) {
         for (const sig of container.signatures) {
           const report = signatureReport('content', sig, options.trust, now, container.id);

@@ -69,8 +69,8 @@ describe('client orders we build', () => {
         expect(opened.subject).toBe('Antrag & Anlage <1>');
         expect(opened.content.ok).toBe(true);
         if (opened.content.ok) {
-          expect(opened.content.layer.containers[0]!.contents[0]!.data.equals(antrag)).toBe(true);
-          expect(opened.content.layer.attachments[0]!.data.equals(pdf)).toBe(true);
+          expect(opened.content.layer.containers[0]!.contents[0]!.data!.equals(antrag)).toBe(true);
+          expect(opened.content.layer.attachments[0]!.data!.equals(pdf)).toBe(true);
           expect(opened.signatures.filter((s) => s.scope === 'content').every((s) => s.valid)).toBe(true);
         }
       }
@@ -131,8 +131,8 @@ describe('answers of a passive recipient', () => {
     expect(opened.messageId).toBe('vec-S-process-0001-response');
     expect(opened.content.ok).toBe(true);
     if (opened.content.ok) {
-      expect(opened.content.layer.containers[0]!.contents[0]!.data.equals(reply)).toBe(true);
-      expect(opened.content.layer.attachments[0]!.data.equals(pdf)).toBe(true);
+      expect(opened.content.layer.containers[0]!.contents[0]!.data!.equals(reply)).toBe(true);
+      expect(opened.content.layer.attachments[0]!.data!.equals(pdf)).toBe(true);
     }
     expect(opened.signatures.every((s) => s.valid)).toBe(true);
   });

@@ -52,7 +52,7 @@ describe('reference-implementation vectors: positive cases', () => {
       const container = opened.content.layer.containers[0]!;
       expect(container.encryption?.algorithm).toBe(meta.content_layer.sym_alg);
       expect(container.encryption?.ivLength).toBe(meta.content_layer.iv_length);
-      const texts = container.contents.filter((x) => x.kind === 'base64').map((x) => x.data.toString('utf8'));
+      const texts = container.contents.filter((x) => x.kind === 'base64').map((x) => x.data!.toString('utf8'));
       expect(texts).toEqual(meta.content_layer.contents_plaintext);
 
       const expectedAttachments = meta.content_layer.attachments.map((a: { ref_id: string; content_type: string; plaintext_length: number; plaintext_sha256: string }) => ({

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { CHUNK_BYTES } from '../xmlenc/algorithms/symmetric.js';
+import { DIGEST_SHA256, digestHash } from '../xmldsig/algorithms.js';
 import { OsciError } from '../lib/errors.js';
 import type { OsciLimits } from '../lib/limits.js';
 import { NS } from '../lib/namespaces.js';
@@ -16,8 +18,12 @@ export interface OpenedContent {
   /** Id of the osci:Content (or of its Base64Content for base64 contents, as the reference library writes it). */
   readonly id: string | undefined;
   readonly kind: ContentKind;
-  /** Plaintext bytes (base64: decoded; xml: the serialized children; attachment: the decrypted part). */
-  readonly data: Buffer;
+  /**
+   * Plaintext bytes (base64: decoded; xml: the serialized children; attachment: the decrypted part, absent when
+   * attachments are streamed to `onAttachmentData` instead of being retained).
+   */
+  readonly data: Buffer | undefined;
+  readonly size: number;
   readonly sha256: string;
   readonly attachmentRef?: string;
   readonly container?: OpenedContainer;
@@ -35,9 +41,12 @@ export interface OpenedAttachment {
   readonly refId: string;
   readonly contentType: string;
   readonly encrypted: boolean;
-  readonly data: Buffer;
+  /** The plaintext, unless attachments are streamed (`retainAttachments: false`). */
+  readonly data: Buffer | undefined;
   readonly size: number;
   readonly sha256: string;
+  /** Digests of the plaintext computed in the decryption pass, by digest-method URI. */
+  readonly digests: ReadonlyMap<string, Buffer>;
 }
 
 export interface OpenedContentLayer {
@@ -49,6 +58,14 @@ export interface ContentOptions {
   readonly keys: readonly KeyIdentity[];
   readonly allowLegacyAlgorithms: boolean;
   readonly limits: OsciLimits;
+  /** Keep attachment plaintext in memory (`data`). @defaultValue true */
+  readonly retainAttachments?: boolean;
+  /**
+   * Receives attachment plaintext slice by slice while it is decrypted and hashed (one pass over the payload), e.g.
+   * to write it to disk re-encrypted. A slice is valid only during the call. If opening fails afterwards (tag or
+   * signature check), everything received must be discarded.
+   */
+  readonly onAttachmentData?: (refId: string, chunk: Buffer) => void;
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -74,7 +91,7 @@ export function openContentLayer(envelope: OsciEnvelope, inner: MimeEntity, opti
   for (const part of inner.parts) {
     const id = part.contentId;
     if (!id || id === 'osci@message' || attachments.has(id)) continue;
-    attachments.set(id, attachmentRecord(id, part.headers.mediaType ?? 'application/octet-stream', false, part.body));
+    attachments.set(id, processAttachment(id, part.headers.mediaType ?? 'application/octet-stream', part.body, undefined, new Set(), ctx));
   }
   return { containers, attachments: [...attachments.values()] };
 }
@@ -148,17 +165,26 @@ function readContainer(el: Element, ids: ReadonlyMap<string, Element>, ctx: Ctx,
     if (info.cipher.kind === 'reference' && info.cipher.uri.startsWith('cid:')) attachmentKeys.set(info.cipher.uri.slice(4), info);
     else {
       const container = decryptContainer(e, ctx, depth + 1);
-      nested.push({ id: info.id, kind: 'container', data: Buffer.alloc(0), sha256: sha256(Buffer.alloc(0)), container });
+      nested.push({ id: info.id, kind: 'container', data: undefined, size: 0, sha256: sha256(Buffer.alloc(0)), container });
+    }
+  }
+  // Digests the signatures of this container need over attachment plaintext: computed in the decryption pass.
+  const wanted = new Map<string, Set<string>>();
+  for (const sig of signatures) {
+    for (const ref of sig.getElementsByTagNameNS(NS.ds, 'Reference')) {
+      const uri = ref.getAttribute('URI') ?? '';
+      const method = ref.getElementsByTagNameNS(NS.ds, 'DigestMethod')[0]?.getAttribute('Algorithm');
+      if (uri.startsWith('cid:') && method) wanted.set(uri.slice(4), (wanted.get(uri.slice(4)) ?? new Set()).add(method));
     }
   }
   const contents: OpenedContent[] = [];
-  for (const c of contentEls) contents.push(readContent(c, ids, ctx, depth, attachmentKeys));
+  for (const c of contentEls) contents.push(readContent(c, ids, ctx, depth, attachmentKeys, wanted));
   contents.push(...nested);
 
   const verifications = signatures.map((sig) =>
     verifySignature(sig, {
       ids,
-      resolveCid: (cid) => ctx.attachments.get(cid)?.data ?? attachmentPlaintext(cid, ctx, attachmentKeys)?.data,
+      digestCid: (cid, method) => attachmentPlaintext(cid, ctx, attachmentKeys, new Set([method]))?.digests.get(method),
       resolveCertificateElement: (id) => ctx.envelope.certificates.find((c) => c.id === id)?.element,
       maxReferences: ctx.options.limits.maxSignatureReferences,
     }),
@@ -166,53 +192,80 @@ function readContainer(el: Element, ids: ReadonlyMap<string, Element>, ctx: Ctx,
   return { id: attr(el, 'Id'), ...(encryption ? { encryption } : {}), signatures: verifications, contents };
 }
 
-function readContent(el: Element, ids: ReadonlyMap<string, Element>, ctx: Ctx, depth: number, keys: Map<string, EncryptedDataInfo>): OpenedContent {
+function readContent(
+  el: Element,
+  ids: ReadonlyMap<string, Element>,
+  ctx: Ctx,
+  depth: number,
+  keys: Map<string, EncryptedDataInfo>,
+  wanted: ReadonlyMap<string, ReadonlySet<string>>,
+): OpenedContent {
   const href = attr(el, 'href');
   if (href !== undefined) {
     if (!href.startsWith('cid:')) throw new OsciError('CONTENT_INVALID', `Content href "${href}" is not a cid: reference`);
     const refId = href.slice(4);
-    const att = attachmentPlaintext(refId, ctx, keys);
+    const att = attachmentPlaintext(refId, ctx, keys, wanted.get(refId) ?? new Set());
     if (!att) throw new OsciError('CONTENT_ATTACHMENT_MISSING', `attachment ${refId} has no MIME part`);
-    return { id: attr(el, 'Id'), kind: 'attachment', data: att.data, sha256: att.sha256, attachmentRef: refId };
+    return { id: attr(el, 'Id'), kind: 'attachment', data: att.data, size: att.size, sha256: att.sha256, attachmentRef: refId };
   }
   const kids = elementChildren(el);
   const b64 = childNamed(el, NS.osci, 'Base64Content');
   if (b64 && kids.length === 1) {
     const data = Buffer.from(textOf(b64).replace(/\s+/g, ''), 'base64');
-    return { id: attr(b64, 'Id') ?? attr(el, 'Id'), kind: 'base64', data, sha256: sha256(data) };
+    return { id: attr(b64, 'Id') ?? attr(el, 'Id'), kind: 'base64', data, size: data.length, sha256: sha256(data) };
   }
   const nested = childNamed(el, NS.osci, 'ContentContainer');
   if (nested && kids.length === 1) {
     const container = readContainer(nested, ids, ctx, depth + 1, undefined);
-    return { id: attr(el, 'Id'), kind: 'container', data: Buffer.alloc(0), sha256: sha256(Buffer.alloc(0)), container };
+    return { id: attr(el, 'Id'), kind: 'container', data: undefined, size: 0, sha256: sha256(Buffer.alloc(0)), container };
   }
   // Inline XML content: the child elements as transmitted.
   const data = Buffer.from(kids.map((k) => serializeXml(k)).join(''), 'utf8');
-  return { id: attr(el, 'Id'), kind: 'xml', data, sha256: sha256(data) };
+  return { id: attr(el, 'Id'), kind: 'xml', data, size: data.length, sha256: sha256(data) };
 }
 
-function attachmentPlaintext(refId: string, ctx: Ctx, keys: Map<string, EncryptedDataInfo>): OpenedAttachment | undefined {
+function attachmentPlaintext(refId: string, ctx: Ctx, keys: Map<string, EncryptedDataInfo>, digestMethods: ReadonlySet<string>): OpenedAttachment | undefined {
   const known = ctx.attachments.get(refId);
-  if (known) return known;
+  if (known && [...digestMethods].every((m) => known.digests.has(m))) return known;
   const part = ctx.inner.parts.find((p) => p.contentId === refId);
   if (!part) return undefined;
   const info = keys.get(refId);
-  let record: OpenedAttachment;
-  if (info) {
-    if (info.algorithm.legacy && !ctx.options.allowLegacyAlgorithms) throw new OsciError('ALGORITHM_LEGACY_REFUSED', `attachment ${refId} uses ${info.algorithm.uri}`);
-    const { key } = contentKey(info, ctx);
-    let data: Buffer;
-    try {
-      data = info.algorithm.decrypt(key, part.body, info.ivLength);
-    } catch (error) {
-      throw new OsciError('CONTENT_DECRYPT_FAILED', `attachment ${refId} does not decrypt`, { cause: error });
-    }
-    record = attachmentRecord(refId, part.headers.mediaType ?? 'application/octet-stream', true, data);
-  } else record = attachmentRecord(refId, part.headers.mediaType ?? 'application/octet-stream', false, part.body);
+  if (info?.algorithm.legacy && !ctx.options.allowLegacyAlgorithms) throw new OsciError('ALGORITHM_LEGACY_REFUSED', `attachment ${refId} uses ${info.algorithm.uri}`);
+  const methods = new Set([...digestMethods, ...(known?.digests.keys() ?? [])]);
+  const record = processAttachment(refId, part.headers.mediaType ?? 'application/octet-stream', part.body, info, methods, ctx);
   ctx.attachments.set(refId, record);
   return record;
 }
 
-function attachmentRecord(refId: string, contentType: string, encrypted: boolean, data: Buffer): OpenedAttachment {
-  return { refId, contentType, encrypted, data, size: data.length, sha256: sha256(data) };
+/**
+ * One pass over an attachment: decrypt slice by slice, hash every slice (SHA-256 for the report plus the digests
+ * content signatures ask for), and retain the plaintext and/or hand it to `onAttachmentData`.
+ */
+function processAttachment(refId: string, contentType: string, body: Buffer, info: EncryptedDataInfo | undefined, digestMethods: ReadonlySet<string>, ctx: Ctx): OpenedAttachment {
+  const report = createHash('sha256');
+  const hashes = new Map<string, Hash>();
+  for (const method of digestMethods) if (method !== DIGEST_SHA256) hashes.set(method, createHash(digestHash(method)));
+  const retain = ctx.options.retainAttachments ?? true;
+  const onData = ctx.options.onAttachmentData;
+  const key = info ? contentKey(info, ctx).key : undefined;
+  const expected = info ? info.algorithm.plaintextLength(body.length, info.ivLength) : body.length;
+  const out = retain ? Buffer.allocUnsafeSlow(expected) : undefined;
+  let at = 0;
+  const emit = (chunk: Buffer) => {
+    report.update(chunk);
+    for (const h of hashes.values()) h.update(chunk);
+    if (out) chunk.copy(out, at);
+    at += chunk.length;
+    onData?.(refId, chunk);
+  };
+  try {
+    if (info && key) info.algorithm.decryptChunks(key, body, info.ivLength, emit);
+    else for (let i = 0; i < body.length; i += CHUNK_BYTES) emit(body.subarray(i, Math.min(body.length, i + CHUNK_BYTES)));
+  } catch (error) {
+    throw error instanceof OsciError ? error : new OsciError('CONTENT_DECRYPT_FAILED', `attachment ${refId} does not decrypt`, { cause: error });
+  }
+  const sha = report.digest();
+  const digests = new Map<string, Buffer>([[DIGEST_SHA256, sha]]);
+  for (const [method, h] of hashes) digests.set(method, h.digest());
+  return { refId, contentType, encrypted: info !== undefined, data: out?.subarray(0, at), size: at, sha256: sha.toString('hex'), digests };
 }

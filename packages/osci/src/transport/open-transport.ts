@@ -35,6 +35,8 @@ export interface TransportOptions {
   readonly allowLegacyAlgorithms: boolean;
   readonly allowUnencrypted: boolean;
   readonly limits: OsciLimits;
+  /** Where the transport plaintext goes (a reusable scratch buffer inside `openMessage`); fresh memory by default. */
+  readonly allocate?: (bytes: number) => Buffer;
 }
 
 /**
@@ -94,7 +96,12 @@ export function openTransport(raw: Buffer, options: TransportOptions): OpenedTra
   if (symmetricKey.length !== info.algorithm.keyBytes) throw new OsciError('TRANSPORT_DECRYPT_FAILED', 'the unwrapped transport key has the wrong length');
   let innerBytes: Buffer;
   try {
-    innerBytes = info.algorithm.decrypt(symmetricKey, cipherBytes, info.ivLength);
+    const target = (options.allocate ?? Buffer.allocUnsafeSlow)(info.algorithm.plaintextLength(cipherBytes.length, info.ivLength));
+    let at = 0;
+    const length = info.algorithm.decryptChunks(symmetricKey, cipherBytes, info.ivLength, (chunk) => {
+      at += chunk.copy(target, at);
+    });
+    innerBytes = target.subarray(0, length);
   } catch (error) {
     throw new OsciError('TRANSPORT_DECRYPT_FAILED', 'the transport ciphertext does not decrypt (authentication failed or data truncated)', { cause: error });
   }

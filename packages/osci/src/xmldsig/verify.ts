@@ -31,8 +31,11 @@ export interface SignatureVerification {
 export interface SignatureContext {
   /** Id → element of the document(s) the signature may reference. Built with duplicate detection. */
   readonly ids: ReadonlyMap<string, Element>;
-  /** Bytes a `cid:` reference is computed over (transmitted part for order signatures, plaintext for content). */
-  readonly resolveCid: (contentId: string) => Buffer | undefined;
+  /**
+   * Digest of the bytes a `cid:` reference covers (transmitted part for order signatures, plaintext for content
+   * signatures), computed by the caller so that large attachments are hashed in the same pass that decrypts them.
+   */
+  readonly digestCid: (contentId: string, digestMethod: string) => Buffer | undefined;
   /** Certificate elements a `ds:RetrievalMethod` may point to (certificate blocks of the envelope). */
   readonly resolveCertificateElement: (id: string) => Element | undefined;
   readonly maxReferences: number;
@@ -126,7 +129,8 @@ function verifyReference(ref: Element, ctx: SignatureContext, seen: Set<string>)
   if (transformsEl.length > 1) return bad('more than one Transforms element');
   const transforms = transformsEl[0] ? elementChildren(transformsEl[0]).map((t) => (is(t, NS.ds, 'Transform') ? (attr(t, 'Algorithm') ?? '') : '?')) : [];
 
-  let data: Buffer | string;
+  let data: Buffer | string | undefined;
+  let precomputed: Buffer | undefined;
   if (uri.startsWith('#')) {
     const target = ctx.ids.get(uri.slice(1));
     if (!target) return bad('resolves to no element');
@@ -135,16 +139,19 @@ function verifyReference(ref: Element, ctx: SignatureContext, seen: Set<string>)
     else return bad(`unsupported transforms ${transforms.join(', ')}`);
   } else if (uri.startsWith('cid:')) {
     if (transforms.length > 0) return bad('cid: references must not have transforms');
-    const bytes = ctx.resolveCid(uri.slice(4));
-    if (!bytes) return bad('the referenced MIME part is missing');
-    data = bytes;
+    try {
+      precomputed = ctx.digestCid(uri.slice(4), attr(digestMethods[0]!, 'Algorithm') ?? '');
+    } catch (error) {
+      return bad((error as Error).message);
+    }
+    if (!precomputed) return bad('the referenced MIME part is missing');
   } else return bad('only #id and cid: references are allowed');
 
   let expected: Buffer;
   let actual: Buffer;
   try {
     expected = decodeBase64Text(textOf(digestValues[0]!), 'DigestValue');
-    actual = digest(attr(digestMethods[0]!, 'Algorithm') ?? '', data);
+    actual = precomputed ?? digest(attr(digestMethods[0]!, 'Algorithm') ?? '', data!);
   } catch (error) {
     return bad((error as Error).message);
   }

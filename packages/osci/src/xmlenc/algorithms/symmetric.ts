@@ -9,7 +9,18 @@ export interface SymmetricAlgorithm {
   readonly legacy: boolean;
   /** `data` = IV ‖ ciphertext (‖ tag for GCM). `ivLength` applies to GCM only. */
   decrypt(key: Buffer, data: Buffer, ivLength: number): Buffer;
+  /**
+   * Decrypts in slices and hands each plaintext slice to `emit` (valid only during the call). For GCM the tag is
+   * checked after the last slice: on failure this throws and the emitted plaintext must be discarded.
+   * @returns the plaintext length
+   */
+  decryptChunks(key: Buffer, data: Buffer, ivLength: number, emit: (chunk: Buffer) => void): number;
+  /** Plaintext length for a ciphertext of `length` bytes (an upper bound for padded modes). */
+  plaintextLength(length: number, ivLength: number): number;
 }
+
+/** Slice size for chunked processing: large enough for full cipher speed, small enough to stay in cache. */
+export const CHUNK_BYTES = 64 * 1024;
 
 const GCM_TAG_BYTES = 16;
 
@@ -28,6 +39,17 @@ function gcm(uri: string, keyBytes: number): SymmetricAlgorithm {
       const rest = decipher.final();
       return rest.length === 0 ? out : Buffer.concat([out, rest]);
     },
+    decryptChunks(key, data, ivLength, emit) {
+      if (data.length < ivLength + GCM_TAG_BYTES) throw new OsciError('CONTENT_DECRYPT_FAILED', 'GCM ciphertext shorter than IV and tag');
+      const decipher = createDecipheriv(name, key, data.subarray(0, ivLength), { authTagLength: GCM_TAG_BYTES });
+      decipher.setAuthTag(data.subarray(data.length - GCM_TAG_BYTES));
+      const end = data.length - GCM_TAG_BYTES;
+      for (let at = ivLength; at < end; at += CHUNK_BYTES) emit(decipher.update(data.subarray(at, Math.min(end, at + CHUNK_BYTES))));
+      const rest = decipher.final();
+      if (rest.length > 0) emit(rest);
+      return end - ivLength;
+    },
+    plaintextLength: (length, ivLength) => Math.max(0, length - ivLength - GCM_TAG_BYTES),
   };
 }
 
@@ -48,6 +70,12 @@ function cbc(uri: string, cipher: string, keyBytes: number, ivBytes: number): Sy
       if (pad < 1 || pad > ivBytes) throw new OsciError('CONTENT_DECRYPT_FAILED', 'CBC padding is invalid');
       return padded.subarray(0, padded.length - pad);
     },
+    decryptChunks(key, data, ivLength, emit) {
+      const plain = this.decrypt(key, data, ivLength);
+      emit(plain);
+      return plain.length;
+    },
+    plaintextLength: (length) => Math.max(0, length - ivBytes),
   };
 }
 
