@@ -40,7 +40,7 @@ export function loadPkcs12(data: Buffer, passphrase: string): KeyIdentity {
     if (!bag.cert) continue;
     const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary');
     const certificate = new X509Certificate(der);
-    if (certificate.checkPrivateKey(privateKey)) return identity(certificate, der, privateKey, forgeKey);
+    if (certificate.checkPrivateKey(privateKey)) return identity(certificate, der, privateKey, () => forgeKey);
   }
   throw new OsciError('KEYSTORE_INVALID', 'PKCS#12 contains no certificate matching its private key');
 }
@@ -50,16 +50,17 @@ export function identityFromPem(certificatePem: string | Buffer, privateKeyPem: 
   const certificate = new X509Certificate(certificatePem);
   const privateKey = createPrivateKey(privateKeyPem);
   if (!certificate.checkPrivateKey(privateKey)) throw new OsciError('KEYSTORE_INVALID', 'certificate does not match the private key');
-  return identity(certificate, certificate.raw, privateKey, forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey);
+  let forgeKey: forge.pki.rsa.PrivateKey | undefined;
+  return identity(certificate, certificate.raw, privateKey, () => (forgeKey ??= forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey));
 }
 
-function identity(certificate: X509Certificate, der: Buffer, privateKey: KeyObject, forgeKey: forge.pki.rsa.PrivateKey): KeyIdentity {
+function identity(certificate: X509Certificate, der: Buffer, privateKey: KeyObject, forgeKey: () => forge.pki.rsa.PrivateKey): KeyIdentity {
   return Object.freeze({
     certificate,
     certificateDer: der,
     certificateSha256: sha256Hex(der),
     privateKey,
-    legacyRsaDecrypt: (ciphertext: Buffer) => Buffer.from(forgeKey.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary'),
+    legacyRsaDecrypt: (ciphertext: Buffer) => Buffer.from(forgeKey().decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary'),
   });
 }
 
