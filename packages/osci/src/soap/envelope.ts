@@ -1,9 +1,10 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { OsciError } from '../lib/errors.js';
 import type { OsciLimits } from '../lib/limits.js';
 import { NS } from '../lib/namespaces.js';
 import { attr, attrNS, childNamed, childrenNamed, collectIds, elementChildren, is, parseXml, serializeXml, textOf, type Document, type Element } from '../lib/xml.js';
 import { certificateDerFromHolder } from '../xmldsig/verify.js';
+import { parseCertificateCached } from '../pki/certificate-cache.js';
 import { isOrderType, MESSAGE_TYPES, type MessageType, type OrderType } from './message-types.js';
 import { decodeMessageId, parseProcessCardBundle, type ProcessCardBundle } from './process-card.js';
 
@@ -39,7 +40,7 @@ function certificateEntry(block: CertificateEntry['block'], el: Element): Certif
     get certificate(): X509Certificate {
       if (!parsed) {
         try {
-          parsed = new X509Certificate(der);
+          parsed = parseCertificateCached(der);
         } catch (error) {
           throw new OsciError('CERTIFICATE_INVALID', `${el.localName} cannot be parsed`, { cause: error });
         }

@@ -1,8 +1,9 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { OsciError } from '../lib/errors.js';
 import { NS } from '../lib/namespaces.js';
 import { attr, childrenNamed, decodeBase64Text, elementChildren, is, textOf, type Element } from '../lib/xml.js';
 import { formatName } from '../pki/trust.js';
+import { parseCertificateCached } from '../pki/certificate-cache.js';
 import { digest, signatureAlgorithm, verifySignatureValue } from './algorithms.js';
 import { C14N_INCLUSIVE, canonicalize } from './c14n.js';
 
@@ -178,7 +179,7 @@ export function certificateFromHolder(holder: Element): X509Certificate | undefi
   const der = certificateDerFromHolder(holder);
   if (!der) return undefined;
   try {
-    return new X509Certificate(der);
+    return parseCertificateCached(der);
   } catch {
     return undefined;
   }
