@@ -91,8 +91,9 @@ export class HttpPeer {
             if (name === 'metadata') json = JSON.parse(value);
           });
           bb.on('file', (_name, stream, info) => {
-            files.push(info.filename);
-            const out = createWriteStream(join(staging, info.filename));
+            const filename = (info.filename ?? 'unnamed').replace(/[/\\]/g, '_');
+            files.push(filename);
+            const out = createWriteStream(join(staging, filename));
             writes.push(new Promise((r, j) => out.on('finish', r).on('error', j)));
             stream.pipe(out);
           });
