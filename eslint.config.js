@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/scratch/**', 'data/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/scratch/**', 'data/**', 'coverage/**', 'packages/connectors/template/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Connector } from '../contract/connector.js';
 import type { Delivery, DeliveryContext, DeliveredReceipt, HealthResult } from '../contract/delivery.js';
 import { ConnectorError, fromSystemError } from '../contract/errors.js';
 import { fsyncDirectory, tempName, writeFileDurably, writeSmallFileAtomically } from '../lib/fs-atomic.js';
 import { renderTemplate, safeSegment } from '../lib/naming.js';
+import { LocalDeliveryRecords } from '../lib/records.js';
 import { throwIfAborted } from '../lib/streams.js';
 import type { HotfolderOptions } from './options.js';
 
@@ -34,12 +34,12 @@ export class HotfolderConnector implements Connector {
     const names = delivery.documents.map((d) => safeSegment(d.name, 'document name'));
     if (new Set(names).size !== names.length) throw new ConnectorError('CONTENT_INVALID', `${what}: document names collide after sanitising`);
     const relative = renderTemplate(this.options.layout, delivery);
-    const record = this.#recordPath(delivery.idempotencyKey);
+    const records = new LocalDeliveryRecords(join(this.options.path, STATE_DIR, 'delivered'));
     try {
       // Never create the root: a missing or unmounted import folder is a condition to wait out, not to paper over.
       const root = await stat(this.options.path);
       if (!root.isDirectory()) throw new ConnectorError('TARGET_NOT_WRITABLE', `${what}: ${this.options.path} is not a directory`);
-      const previous = await readRecord(record);
+      const previous = await records.get(delivery.idempotencyKey);
       if (previous) return { ...previous, duplicate: true };
       const finals = this.options.mode === 'directory' ? [join(this.options.path, relative)] : names.map((n) => join(this.options.path, `${relative}_${n}`));
       const alreadyThere = await Promise.all(finals.map(exists));
@@ -55,7 +55,7 @@ export class HotfolderConnector implements Connector {
         reference: { path: this.options.mode === 'directory' ? relative : finals.map((f) => f.slice(this.options.path.length + 1)).join(', '), files },
         duplicate: alreadyThere.every(Boolean),
       };
-      await writeSmallFileAtomically(record, JSON.stringify({ ...receipt, at: receipt.at.toISOString() }));
+      await records.put(delivery.idempotencyKey, receipt);
       return receipt;
     } catch (error) {
       throw fromSystemError(error, what);
@@ -96,10 +96,6 @@ export class HotfolderConnector implements Connector {
     return finals.length;
   }
 
-  #recordPath(idempotencyKey: string): string {
-    return join(this.options.path, STATE_DIR, 'delivered', `${createHash('sha256').update(idempotencyKey).digest('hex')}.json`);
-  }
-
   async check(): Promise<HealthResult> {
     try {
       const s = await stat(this.options.path);
@@ -123,16 +119,3 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-
-async function readRecord(path: string): Promise<DeliveredReceipt | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const raw = JSON.parse(text) as DeliveredReceipt & { at: string };
-  return { ...raw, at: new Date(raw.at) };
-}
-

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
@@ -7,6 +7,7 @@ import type { Delivery, DeliveryContext, DeliveredReceipt, HealthResult } from '
 import { ConnectorError } from '../contract/errors.js';
 import { renderTemplate, safeSegment } from '../lib/naming.js';
 import { pemOrFile } from '../lib/pem.js';
+import { parseReceipt, recordFileName, serializeReceipt } from '../lib/records.js';
 import { chunksOf, throwIfAborted } from '../lib/streams.js';
 import type { SftpOptions } from './options.js';
 import { call, openSession } from './session.js';
@@ -38,7 +39,7 @@ export class SftpConnector implements Connector {
     const { sftp } = session;
     const root = this.options.remotePath;
     const relative = renderTemplate(this.options.layout, delivery);
-    const record = posix.join(root, '.efa-gateway', 'delivered', `${createHash('sha256').update(delivery.idempotencyKey).digest('hex')}.json`);
+    const record = posix.join(root, '.efa-gateway', 'delivered', recordFileName(delivery.idempotencyKey));
     const temps: string[] = [];
     try {
       await call((cb) => sftp.stat(root, cb)).catch((error: unknown) => {
@@ -79,7 +80,7 @@ export class SftpConnector implements Connector {
       };
       await mkdirp(sftp, posix.dirname(record));
       const tmpRecord = tempName(record);
-      await writeSmall(sftp, tmpRecord, Buffer.from(JSON.stringify({ ...receipt, at: receipt.at.toISOString() })));
+      await writeSmall(sftp, tmpRecord, Buffer.from(serializeReceipt(receipt)));
       await call((cb) => sftp.ext_openssh_rename(tmpRecord, record, cb));
       return receipt;
     } catch (error) {
@@ -181,8 +182,7 @@ async function readRecord(sftp: SFTPWrapper, path: string): Promise<DeliveredRec
     if ((error as { code?: number }).code === SFTP_NO_SUCH_FILE) return undefined;
     throw error;
   }
-  const raw = JSON.parse(content.toString('utf8')) as DeliveredReceipt & { at: string };
-  return { ...raw, at: new Date(raw.at) };
+  return parseReceipt(content.toString('utf8'));
 }
 
 async function removeRecursive(sftp: SFTPWrapper, path: string): Promise<void> {
