@@ -13,7 +13,7 @@ export { buildMimeEntity, buildMimeEntityChunks, newBoundary, type MimePartInput
 export { loadPkcs12, loadCertificate, identityFromPem, sha256Hex, type KeyIdentity } from './pki/keystore.js';
 export { TrustStore, formatName, type CertificateCheck } from './pki/trust.js';
 
-export { openMessage, type OpenOptions, type OpenedMessage, type SignatureReport, type ContentOutcome } from './open-message.js';
+export { openMessage, envelopeOf, type OpenOptions, type OpenedMessage, type SignatureReport, type ContentOutcome } from './open-message.js';
 export { openTransport, type TransportInfo } from './transport/open-transport.js';
 export type { OpenedContainer, OpenedContent, OpenedAttachment, OpenedContentLayer } from './content/open-content.js';
 export { parseEnvelope, type OsciEnvelope, type CustomHeader, type FeedbackEntry, type CertificateEntry, type ControlBlock } from './soap/envelope.js';

@@ -93,6 +93,27 @@ function open(raw: Buffer, options: OpenOptions, allocate: (bytes: number) => Bu
   const envelopePart = findPart(transport.inner, OSCI_MESSAGE_CID);
   if (!envelopePart) throw new OsciError('MIME_MISSING_PART', 'the inner entity has no <osci@message> part');
   const envelope = parseEnvelope(envelopePart.body, limits);
+  try {
+    return verifyAndOpenContent(envelope, transport, options, limits, allowLegacyAlgorithms, now);
+  } catch (error) {
+    if (error instanceof OsciError) error.envelope = envelope;
+    throw error;
+  }
+}
+
+/** The envelope an OsciError carries when the failure came after the envelope was parsed. */
+export function envelopeOf(error: unknown): OsciEnvelope | undefined {
+  return error instanceof OsciError ? (error.envelope as OsciEnvelope | undefined) : undefined;
+}
+
+function verifyAndOpenContent(
+  envelope: OsciEnvelope,
+  transport: ReturnType<typeof openTransport>,
+  options: OpenOptions,
+  limits: OsciLimits,
+  allowLegacyAlgorithms: boolean,
+  now: Date,
+): OpenedMessage {
 
   const signatures: SignatureReport[] = [];
   let orderSignature: SignatureVerification | undefined;

@@ -12,6 +12,11 @@ export class OsciError extends Error {
   readonly germanText: string;
   /** Which protocol layer failed; lets a recipient tell transport rejections from content problems. */
   readonly layer: OsciLayer;
+  /**
+   * The parsed order envelope, when the failure came after it was decrypted and parsed (e.g. an invalid signature):
+   * a passive recipient needs it to answer with a signed response carrying the error code. Typed by `envelopeOf`.
+   */
+  envelope?: unknown;
 
   constructor(reason: OsciErrorReason, detail: string, options: { cause?: unknown } = {}) {
     const spec = OSCI_ERROR_REASONS[reason];

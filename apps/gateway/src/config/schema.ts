@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+const secret = z
+  .object({
+    /** Name of an environment variable holding the passphrase. */
+    passphraseEnv: z.string().min(1).optional(),
+    /** File holding the passphrase (first line). */
+    passphraseFile: z.string().min(1).optional(),
+  })
+  .refine((s) => (s.passphraseEnv === undefined) !== (s.passphraseFile === undefined), 'give exactly one of passphraseEnv or passphraseFile');
+
+const keyStore = z.object({ p12: z.string().min(1) }).and(secret);
+
+export const tenantSchema = z
+  .object({
+    /** Short id (used in paths, logs and job data). */
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and dashes'),
+    /** HTTP path the intermediary POSTs to. @defaultValue /osci/<id> */
+    path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'must be an absolute URL path').optional(),
+    /** Cipher key (transport and content decryption). */
+    cipher: keyStore,
+    /** Signature key (answers are signed with it). */
+    signature: keyStore,
+    /** Trust anchors for the intermediary's and authors' signature certificates (CA or end-entity, PEM/DER files). */
+    trust: z.array(z.string().min(1)).min(1, 'needs at least one trust anchor (the intermediary signature certificate or its CA)'),
+    /** Intermediate CA certificates. */
+    intermediates: z.array(z.string().min(1)).default([]),
+    /** Reject content whose author signature does not chain to `trust`. @defaultValue false */
+    requireTrustedAuthors: z.boolean().default(false),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    name: z.string().min(1),
+    match: z
+      .object({
+        tenant: z.string().optional(),
+        /** XTA MessageMetaData service (Dienst) URI, e.g. urn:xoev-de:…. */
+        service: z.string().optional(),
+        /** Root element of the (first) content, as `{namespace}localName` or `localName`. */
+        rootElement: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    /** Mapping procedure id. */
+    procedure: z.string().min(1).default('passthrough'),
+    /** Connector names (keys of `connectors`). */
+    connectors: z.array(z.string().min(1)).min(1, 'needs at least one connector'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Spool, demo PKI and state. @defaultValue ./data */
+    dataDir: z.string().default('./data'),
+    /** @defaultValue env REDIS_URL, else redis://127.0.0.1:6379 */
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    /** Start a local redis-server child (persistence under dataDir) when none answers at redisUrl. @defaultValue true */
+    embeddedRedis: z.boolean().default(true),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    limits: z
+      .object({
+        /** Largest accepted HTTP body. @defaultValue 256 MiB */
+        maxMessageBytes: z.number().int().positive().default(256 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxMessageBytes: 256 * 1024 * 1024 }),
+    security: z
+      .object({
+        allowLegacyAlgorithms: z.boolean().default(false),
+        allowUnencryptedTransport: z.boolean().default(false),
+      })
+      .strict()
+      .default({ allowLegacyAlgorithms: false, allowUnencryptedTransport: false }),
+    pipeline: z
+      .object({
+        /** Tries per delivery before the dead-letter state. @defaultValue 8 */
+        attempts: z.number().int().min(1).max(100).default(8),
+        /** First retry delay; doubles per try. @defaultValue 2000 */
+        backoffMs: z.number().int().positive().default(2000),
+        /** Parallel jobs per worker and stage. @defaultValue 4 */
+        concurrency: z.number().int().min(1).max(64).default(4),
+        /** Redis key prefix (several gateways on one Redis). @defaultValue efa */
+        prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('efa'),
+        /** Run the workers inside the HTTP process. @defaultValue true */
+        inProcessWorkers: z.boolean().default(true),
+      })
+      .strict()
+      .default({ attempts: 8, backoffMs: 2000, concurrency: 4, prefix: 'efa', inProcessWorkers: true }),
+    tenants: z.array(tenantSchema).min(1, 'needs at least one tenant'),
+    /** Connector targets by name: `{ type: hotfolder|http|sftp|smtp, …options }`. */
+    connectors: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.looseObject({ type: z.string() })),
+    routes: z.array(routeSchema).min(1, 'needs at least one route'),
+  })
+  .strict();
+
+export type GatewayConfigInput = z.input<typeof configSchema>;
+export type GatewayConfig = z.output<typeof configSchema>;
+export type TenantConfig = z.output<typeof tenantSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;

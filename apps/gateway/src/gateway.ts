@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import type { RuntimeConfig } from './config/load.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './ops/logger.js';
+import { GatewayMetrics } from './ops/metrics.js';
+import { Queues, redisConnection } from './pipeline/queues.js';
+import { Reconciler } from './pipeline/reconciler.js';
+import { PipelineWorkers } from './pipeline/workers.js';
+import { Spool } from './spool/spool.js';
+import { join } from 'node:path';
+
+export interface GatewayOptions {
+  readonly logger?: Logger;
+  /** Run HTTP intake. @defaultValue true */
+  readonly http?: boolean;
+  /** Run pipeline workers in this process. @defaultValue config.pipeline.inProcessWorkers */
+  readonly workers?: boolean;
+  /** Reconciler period. @defaultValue 10000 */
+  readonly reconcileMs?: number;
+}
+
+/** One gateway process: HTTP intake, and (by default) the pipeline workers and the reconciler. */
+export class Gateway {
+  readonly logger: Logger;
+  readonly metrics = new GatewayMetrics();
+  readonly spool: Spool;
+  readonly queues: Queues;
+  #server: Server | undefined;
+  #workers: PipelineWorkers | undefined;
+  #reconciler: Reconciler;
+  #probe: Redis;
+
+  constructor(
+    readonly runtime: RuntimeConfig,
+    private readonly options: GatewayOptions = {},
+  ) {
+    this.logger = options.logger ?? createLogger();
+    this.spool = new Spool(join(runtime.dataDir, 'spool'));
+    this.queues = new Queues(redisConnection(runtime.redisUrl, 'producer'), runtime.config.pipeline.prefix);
+    this.#reconciler = new Reconciler(this.spool, this.queues, this.logger, runtime.config.pipeline.attempts);
+    this.#probe = new Redis(runtime.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 1000 });
+    this.#probe.on('error', () => {});
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  async start(): Promise<number> {
+    await this.spool.init();
+    const swept = await this.spool.sweepIncoming();
+    if (swept) this.logger.info({ swept }, 'removed bodies whose reception never finished (never acknowledged)');
+    await this.#probe.connect().catch(() => {});
+    if (this.options.workers ?? this.runtime.config.pipeline.inProcessWorkers) {
+      this.#workers = new PipelineWorkers(this.runtime, this.spool, this.queues, this.logger, this.metrics);
+      this.#workers.start(redisConnection(this.runtime.redisUrl, 'worker'));
+    }
+    this.#reconciler.start(this.options.reconcileMs ?? 10_000);
+    let port = 0;
+    if (this.options.http ?? true) {
+      const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady() });
+      const { host, port: wanted } = this.runtime.config.http;
+      this.#server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(wanted, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+      });
+      port = (this.#server.address() as { port: number }).port;
+      this.logger.info({ host, port, tenants: [...this.runtime.tenants.values()].map((t) => t.path) }, 'listening');
+    }
+    return port;
+  }
+
+  async redisReady(): Promise<boolean> {
+    try {
+      return (await this.#probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  reconcile(): Promise<number> {
+    return this.#reconciler.run();
+  }
+
+  async stop(): Promise<void> {
+    this.#reconciler.stop();
+    if (this.#server) {
+      this.#server.closeAllConnections();
+      await new Promise((r) => this.#server!.close(r));
+    }
+    await this.#workers?.close();
+    await this.queues.close();
+    this.#probe.disconnect();
+    for (const c of this.runtime.connectors.values()) await c.close();
+  }
+}

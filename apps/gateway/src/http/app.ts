@@ -1,0 +1,89 @@
+import express, { type Express } from 'express';
+import type { RuntimeConfig } from '../config/load.js';
+import type { Logger } from '../ops/logger.js';
+import type { GatewayMetrics } from '../ops/metrics.js';
+import type { Queues } from '../pipeline/queues.js';
+import { replay } from '../pipeline/replay.js';
+import type { Spool } from '../spool/spool.js';
+import { osciIntake } from './osci-intake.js';
+
+export interface AppDeps {
+  readonly runtime: RuntimeConfig;
+  readonly spool: Spool;
+  readonly queues: Queues | undefined;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** Is Redis reachable right now? */
+  readonly redisReady: () => Promise<boolean>;
+}
+
+/** The HTTP surface: one OSCI intake path per tenant, health, readiness, metrics and the operator API. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const security = deps.runtime.config.security;
+  for (const tenant of deps.runtime.tenants.values()) {
+    app.post(
+      tenant.path,
+      osciIntake(tenant, {
+        spool: deps.spool,
+        queues: deps.queues,
+        logger: deps.logger,
+        metrics: deps.metrics,
+        maxMessageBytes: deps.runtime.config.limits.maxMessageBytes,
+        allowLegacyAlgorithms: security.allowLegacyAlgorithms,
+        allowUnencryptedTransport: security.allowUnencryptedTransport,
+      }),
+    );
+  }
+
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.get('/readyz', async (_req, res) => {
+    const [redis, spool] = await Promise.all([deps.redisReady(), deps.spool.writable()]);
+    const keys = deps.runtime.tenants.size > 0;
+    const ok = redis && spool && keys;
+    res.status(ok ? 200 : 503).json({ ok, redis, spool, keys });
+  });
+  app.get('/metrics', async (_req, res) => {
+    if (deps.queues) {
+      for (const [name, q] of [['process', deps.queues.process], ['deliver', deps.queues.deliver]] as const) {
+        const counts = await q.getJobCounts('waiting', 'delayed', 'active').catch(() => undefined);
+        if (counts) deps.metrics.queueDepth.set({ queue: name }, (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0));
+      }
+    }
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  // Operator API (bind the HTTP server to an internal interface or put it behind the operator's proxy).
+  app.get('/api/messages', async (req, res) => {
+    const tenant = typeof req.query.tenant === 'string' ? req.query.tenant : undefined;
+    const messageId = typeof req.query.messageId === 'string' ? req.query.messageId : undefined;
+    if (tenant && messageId) {
+      const id = await deps.spool.findByMessageId(tenant, messageId);
+      return void (id ? res.json(await laufzettel(deps.spool, id)) : res.status(404).json({ error: 'unknown MessageId' }));
+    }
+    const ids = [...(await deps.spool.list()), ...(await deps.spool.listQuarantine())].slice(-200);
+    const records = await Promise.all(ids.map((id) => deps.spool.get(id)));
+    res.json(records.filter(Boolean).map((r) => ({ id: r!.id, tenant: r!.tenant, messageId: r!.messageId, state: r!.state, receivedAt: r!.receivedAt, answer: r!.answer })));
+  });
+  app.get('/api/messages/:id', async (req, res) => {
+    const card = await laufzettel(deps.spool, req.params.id);
+    res.status(card ? 200 : 404).json(card ?? { error: 'unknown id' });
+  });
+  app.post('/api/messages/:id/replay', async (req, res) => {
+    if (!deps.queues) return void res.status(503).json({ error: 'no queue' });
+    try {
+      res.json({ replayed: await replay(deps.spool, deps.queues, req.params.id, deps.runtime.config.pipeline.attempts) });
+    } catch (error) {
+      res.status(404).json({ error: (error as Error).message });
+    }
+  });
+  return app;
+}
+
+/** The Laufzettel of one message: record (without content) and audit trail. */
+export async function laufzettel(spool: Spool, id: string) {
+  const record = await spool.get(id);
+  if (!record) return undefined;
+  return { ...record, events: await spool.events(id) };
+}

@@ -1,0 +1,191 @@
+import { Readable } from 'node:stream';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { isConnectorError, type Delivery, type DeliveryDocument } from '@efa-gateway/connectors';
+import { MappingError } from '@efa-gateway/xoev-mapping';
+import type { RuntimeConfig } from '../config/load.js';
+import { PROCEDURES } from '../mapping/registry.js';
+import type { Logger } from '../ops/logger.js';
+import type { GatewayMetrics } from '../ops/metrics.js';
+import type { Spool } from '../spool/spool.js';
+import type { MessageRecord } from '../spool/record.js';
+import { DELIVER_QUEUE, PROCESS_QUEUE, type DeliverJob, type ProcessJob, type Queues } from './queues.js';
+import { selectRoute } from './routing.js';
+
+export function deliverJobId(id: string, connector: string, replay = 0): string {
+  return replay ? `${id}--${connector}--r${replay}` : `${id}--${connector}`;
+}
+
+export function idempotencyKey(record: MessageRecord, connector: string): string {
+  return `${record.tenant}/${record.messageId ?? record.id}/${connector}`;
+}
+
+/**
+ * The pipeline stages as BullMQ workers. `process`: route → validate/map (a trial mapping) → one `deliver` job per
+ * connector. `deliver`: map again (procedures are pure), hand the documents to the connector, record the receipt.
+ * Retryable connector errors are retried with exponential backoff (Retry-After honoured); permanent ones and
+ * exhausted retries end in the dead-letter state, from which `replay` brings them back.
+ */
+export class PipelineWorkers {
+  readonly #workers: Worker[] = [];
+
+  constructor(
+    private readonly runtime: RuntimeConfig,
+    private readonly spool: Spool,
+    private readonly queues: Queues,
+    private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  start(connection: ConnectionOptions): void {
+    const { prefix, concurrency, backoffMs } = this.runtime.config.pipeline;
+    const settings = {
+      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
+        const hinted = isConnectorError(err) ? err.retryAfterMs : undefined;
+        return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
+      },
+    };
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#process(job), { connection, prefix, concurrency });
+    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#deliver(job), { connection, prefix, concurrency, settings });
+    deliverWorker.on('failed', (job, error) => void this.#onDeliverFailed(job, error));
+    for (const w of [processWorker, deliverWorker]) w.on('error', (error) => this.logger.warn({ err: { message: error.message } }, 'worker connection problem'));
+    this.#workers.push(processWorker, deliverWorker);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#workers.map((w) => w.close()));
+  }
+
+  async #process(job: Job<ProcessJob>): Promise<void> {
+    const started = performance.now();
+    const { id } = job.data;
+    const record = await this.spool.get(id);
+    if (!record || record.state === 'delivered' || record.state === 'failed') return;
+    const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'route' });
+    const bundle = await this.spool.content(id);
+    const route = record.route ? this.runtime.routes.find((r) => r.name === record.route!.name) : selectRoute(this.runtime.routes, record, bundle);
+    if (!route) {
+      await this.#fail(record, 'NO_ROUTE', 'no route matches this message (tenant, service, root element)');
+      throw new UnrecoverableError('no route');
+    }
+    const procedure = PROCEDURES.get(route.procedure)!;
+    if (!record.route) {
+      try {
+        procedure.map(await this.#mappingInput(record));
+      } catch (error) {
+        const code = error instanceof MappingError ? error.code : 'MAPPING_FAILED';
+        await this.#fail(record, code, (error as Error).message);
+        throw new UnrecoverableError(code);
+      }
+      await this.spool.update(id, (r) => {
+        r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors };
+        r.state = 'processing';
+        for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
+      });
+      await this.spool.event(id, { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` });
+      await this.spool.event(id, { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}` });
+    }
+    const current = (await this.spool.get(id))!;
+    for (const connector of route.connectors) {
+      if (current.deliveries[connector]?.state !== 'pending') continue;
+      await this.queues.deliver.add('deliver', { id, connector }, this.#deliverOptions(deliverJobId(id, connector, current.deliveries[connector]?.replay ?? 0)));
+    }
+    log.info({ route: route.name, procedure: procedure.id }, 'routed');
+    this.metrics.stageDuration.observe({ stage: 'process' }, (performance.now() - started) / 1000);
+  }
+
+  #deliverOptions(jobId: string) {
+    const { attempts } = this.runtime.config.pipeline;
+    return { jobId, attempts, backoff: { type: 'custom' }, removeOnComplete: { age: 86_400 }, removeOnFail: false };
+  }
+
+  async #deliver(job: Job<DeliverJob>): Promise<void> {
+    const started = performance.now();
+    const { id, connector: name } = job.data;
+    const record = await this.spool.get(id);
+    if (!record?.route) throw new UnrecoverableError(`message ${id} is not routed`);
+    if (record.deliveries[name]?.state === 'delivered') return;
+    const connector = this.runtime.connectors.get(name);
+    if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
+    const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'deliver', connector: name });
+    const procedure = PROCEDURES.get(record.route.procedure);
+    if (!procedure) throw new UnrecoverableError(`procedure ${record.route.procedure} is not available`);
+    const documents: DeliveryDocument[] = procedure.map(await this.#mappingInput(record)).map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length, open: () => Readable.from([d.data]) }));
+    const delivery: Delivery = {
+      id: `${id}/${name}`,
+      idempotencyKey: idempotencyKey(record, name),
+      messageId: record.messageId ?? id,
+      tenant: record.tenant,
+      procedure: procedure.id,
+      ...(record.subject !== undefined ? { subject: record.subject } : {}),
+      receivedAt: new Date(record.receivedAt),
+      documents,
+      metadata: record.metadata,
+    };
+    const abort = new AbortController();
+    const attempt = job.attemptsMade + 1;
+    try {
+      const receipt = await connector.deliver(delivery, { signal: abort.signal, attempt });
+      const done = await this.spool.update(id, (r) => {
+        r.deliveries[name] = {
+          ...r.deliveries[name],
+          error: undefined,
+          state: receipt.status === 'delivered' ? 'delivered' : 'awaiting-pickup',
+          attempts: attempt,
+          receipt: { target: receipt.target, at: receipt.at.toISOString(), reference: { ...receipt.reference }, duplicate: receipt.duplicate },
+        };
+        if (Object.values(r.deliveries).every((d) => d.state === 'delivered')) r.state = 'delivered';
+      });
+      await this.spool.event(id, { stage: 'deliver', event: receipt.status, target: name, detail: JSON.stringify(receipt.reference) });
+      log.info({ attempt, duplicate: receipt.duplicate, state: done.state }, 'delivered');
+      this.metrics.stageDuration.observe({ stage: 'deliver' }, (performance.now() - started) / 1000);
+    } catch (error) {
+      const code = isConnectorError(error) ? error.code : 'INTERNAL';
+      await this.spool.update(id, (r) => {
+        r.deliveries[name] = { ...(r.deliveries[name] ?? { state: 'pending', attempts: 0 }), attempts: attempt, error: { code, message: (error as Error).message, retryable: isConnectorError(error) ? error.retryable : true } };
+      });
+      await this.spool.event(id, { stage: 'deliver', event: 'attempt-failed', target: name, code, detail: `attempt ${attempt}: ${(error as Error).message}` });
+      log.warn({ attempt, code }, 'delivery attempt failed');
+      if (isConnectorError(error) && !error.retryable) throw new UnrecoverableError(`${code}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  async #onDeliverFailed(job: Job<DeliverJob> | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const { id, connector } = job.data;
+    const code = (await this.spool.get(id))?.deliveries[connector]?.error?.code ?? 'INTERNAL';
+    await this.spool.update(id, (r) => {
+      const d = r.deliveries[connector];
+      if (d) d.state = 'failed';
+      r.state = 'failed';
+    });
+    await this.spool.event(id, { stage: 'deliver', event: 'dead-letter', target: connector, code, detail: error.message });
+    this.metrics.deadLetters.inc({ connector, code });
+    this.logger.error({ id, connector, code, stage: 'deliver' }, 'delivery moved to the dead-letter state');
+  }
+
+  async #fail(record: MessageRecord, code: string, message: string): Promise<void> {
+    await this.spool.update(record.id, (r) => {
+      r.state = 'failed';
+      r.error = { code, reason: code, layer: 'pipeline', message };
+    });
+    await this.spool.event(record.id, { stage: 'route', event: 'dead-letter', code, detail: message });
+    this.metrics.deadLetters.inc({ connector: '-', code });
+  }
+
+  async #mappingInput(record: MessageRecord) {
+    const bundle = await this.spool.content(record.id);
+    return {
+      messageId: record.messageId ?? record.id,
+      tenant: record.tenant,
+      subject: record.subject,
+      receivedAt: new Date(record.receivedAt),
+      contents: bundle.contents,
+      attachments: bundle.attachments,
+      report: { messageId: record.messageId, receivedAt: record.receivedAt, orderType: record.orderType, verification: record.verification },
+      metadata: record.metadata,
+    };
+  }
+}

@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { openContent, sealContent, type ContentBundle } from './content-store.js';
+import { appendDurably, fsyncDir, writeDurably } from './files.js';
+import type { AuditEvent, MessageRecord } from './record.js';
+
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+/**
+ * The durable spool, the gateway's source of truth. Layout under `dir`:
+ * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,content.bin,events.jsonl}` ·
+ * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency ·
+ * `key` the local content key (0600).
+ */
+export class Spool {
+  #key: Buffer | undefined;
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<this> {
+    for (const d of ['incoming', 'messages', 'quarantine', 'index']) await mkdir(join(this.dir, d), { recursive: true, mode: 0o700 });
+    const keyPath = join(this.dir, 'key');
+    try {
+      this.#key = await readFile(keyPath);
+    } catch {
+      await writeDurably(keyPath, randomBytes(32), 0o600);
+      this.#key = await readFile(keyPath);
+    }
+    if (this.#key.length !== 32) throw new Error(`${keyPath} is not a 32-byte key`);
+    return this;
+  }
+
+  newId(): string {
+    return `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`;
+  }
+
+  /** Streams a request body to `incoming/<id>.bin` (never held whole in memory), bounded, fsync'd. */
+  async receive(id: string, body: Readable, maxBytes: number): Promise<{ path: string; size: number; sha256: string }> {
+    const path = join(this.dir, 'incoming', `${id}.bin`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    try {
+      await pipeline(
+        body,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            size += chunk.length;
+            if (size > maxBytes) throw new BodyTooLargeError(`body larger than ${maxBytes} bytes`);
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
+        out,
+      );
+      const h = await open(path, 'r');
+      await h.sync();
+      await h.close();
+      await fsyncDir(join(this.dir, 'incoming'));
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+    return { path, size, sha256: hash.digest('hex') };
+  }
+
+  /** Moves a received body into `messages/<id>/` with its record and sealed content; all fsync'd before returning. */
+  async accept(incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
+    await this.#store('messages', incoming, record, content);
+    await this.#index(record);
+  }
+
+  /** Keeps a rejected message (original bytes and the reason) for inspection. */
+  async quarantine(incoming: string, record: MessageRecord): Promise<void> {
+    await this.#store('quarantine', incoming, record, undefined);
+  }
+
+  async #store(area: 'messages' | 'quarantine', incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
+    const dir = join(this.dir, area, record.id);
+    await mkdir(dir, { mode: 0o700 });
+    await rename(incoming, join(dir, 'original.bin'));
+    if (content) await writeDurably(join(dir, 'content.bin'), sealContent(this.#key!, record.id, content));
+    await writeDurably(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
+    await fsyncDir(dir);
+    await fsyncDir(join(this.dir, area));
+  }
+
+  async #index(record: MessageRecord): Promise<void> {
+    if (!record.messageId) return;
+    const dir = join(this.dir, 'index', record.tenant);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeDurably(join(dir, messageKey(record.messageId)), record.id);
+  }
+
+  /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
+  async findByMessageId(tenant: string, messageId: string): Promise<string | undefined> {
+    try {
+      return (await readFile(join(this.dir, 'index', tenant, messageKey(messageId)), 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  async get(id: string): Promise<MessageRecord | undefined> {
+    for (const area of ['messages', 'quarantine']) {
+      try {
+        return JSON.parse(await readFile(join(this.dir, area, id, 'meta.json'), 'utf8')) as MessageRecord;
+      } catch {
+        // try the next area
+      }
+    }
+    return undefined;
+  }
+
+  /** Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it). */
+  async update(id: string, change: (record: MessageRecord) => void): Promise<MessageRecord> {
+    const path = join(this.dir, 'messages', id, 'meta.json');
+    const record = JSON.parse(await readFile(path, 'utf8')) as MessageRecord;
+    change(record);
+    await writeDurably(path, JSON.stringify(record, null, 2));
+    return record;
+  }
+
+  async event(id: string, event: Omit<AuditEvent, 'at'>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
+    await appendDurably(join(this.dir, area, id, 'events.jsonl'), JSON.stringify({ at: new Date().toISOString(), ...event }));
+  }
+
+  async events(id: string): Promise<AuditEvent[]> {
+    for (const area of ['messages', 'quarantine']) {
+      try {
+        return (await readFile(join(this.dir, area, id, 'events.jsonl'), 'utf8'))
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as AuditEvent);
+      } catch {
+        // next
+      }
+    }
+    return [];
+  }
+
+  async content(id: string): Promise<ContentBundle> {
+    return openContent(this.#key!, id, await readFile(join(this.dir, 'messages', id, 'content.bin')));
+  }
+
+  /** Ids of spooled messages (not quarantined), oldest first. */
+  async list(): Promise<string[]> {
+    return (await readdir(join(this.dir, 'messages'))).filter((n) => !n.startsWith('.')).sort();
+  }
+
+  async listQuarantine(): Promise<string[]> {
+    return (await readdir(join(this.dir, 'quarantine'))).filter((n) => !n.startsWith('.')).sort();
+  }
+
+  async writable(): Promise<boolean> {
+    try {
+      await writeDurably(join(this.dir, 'incoming', '.probe'), String(Date.now()));
+      await rm(join(this.dir, 'incoming', '.probe'), { force: true });
+      return (await stat(this.dir)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes bodies whose reception never finished (process died mid-upload: nothing was acknowledged). */
+  async sweepIncoming(): Promise<number> {
+    const names = await readdir(join(this.dir, 'incoming'));
+    for (const n of names) await rm(join(this.dir, 'incoming', n), { force: true });
+    return names.length;
+  }
+}
+
+function messageKey(messageId: string): string {
+  return createHash('sha256').update(messageId).digest('hex');
+}

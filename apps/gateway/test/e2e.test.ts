@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPkcs12, openMessage, parseMimeEntity, DEFAULT_LIMITS } from '@efa-gateway/osci';
+import { snapshotDirectory } from '@efa-gateway/connectors/testing';
+import { validateOsci } from '../../../packages/osci/test/support/osci-xsd.js';
+import { PKI, post, startTestGateway, until, vector, type TestGateway } from './support.js';
+
+const intermediaryKey = loadPkcs12(await readFile(join(PKI, 'osci_manager_cipher_4096.p12')), '123456');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Opens the gateway's answer as the intermediary would; validates it against the OSCI XSDs. */
+async function answerOf(raw: Buffer) {
+  const opened = openMessage(raw, { keys: [intermediaryKey], allowUnencrypted: true, requireOrderSignature: false });
+  if (opened.messageType !== 'soapFault') {
+    const inner = parseMimeEntity(raw, DEFAULT_LIMITS);
+    expect((await validateOsci(inner.parts[0]!.body.toString('utf8'), 'soapMessageEncrypted.xsd')).valid).toBe(true);
+  }
+  return { type: opened.messageType, codes: opened.envelope.fault ? [opened.envelope.fault.code] : opened.envelope.order.feedback.map((f) => f.code), signed: opened.orderSignature?.valid };
+}
+
+describe('gateway end to end: OSCI passive recipient → spool → pipeline → hotfolder', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(async () => {
+    await gw.gateway.stop();
+    await rm(gw.dataDir, { recursive: true, force: true });
+  });
+
+  it('accepts the reference AcceptDelivery, answers 0800 signed and encrypted for the intermediary, and delivers it', async () => {
+    const answer = await answerOf(await post(gw.url, await vector('b-accept-delivery')));
+    expect(answer).toEqual({ type: 'responseToAcceptDelivery', codes: ['0800'], signed: true });
+    const id = await gw.gateway.spool.findByMessageId('bob', 'vec-S-accept-0001');
+    expect(id).toBeDefined();
+    const record = await until('delivery', async () => {
+      const r = await gw.gateway.spool.get(id!);
+      return r?.state === 'delivered' ? r : undefined;
+    });
+    expect(record.deliveries.outbox?.receipt?.reference.path).toMatch(/^bob\/passthrough\//);
+    const files = await snapshotDirectory(gw.outbox);
+    const inhalt = files.find((f) => f.name.endsWith('/inhalt-1.xml'))!;
+    const expectedText = JSON.parse(await readFile(join(import.meta.dirname, '../../../../shared/osci-vectors/cases/b-accept-delivery/meta.json'), 'utf8')).content_layer.contents_plaintext[0];
+    expect(inhalt.sha256).toBe(sha256(Buffer.from(expectedText)));
+    expect(files.find((f) => f.name.endsWith('/anlage1.bin'))?.sha256).toBe('51d58d77fc76889d34e0a02aa5cc2168aa3425aff508a9e3472f7627513cbfc2');
+    expect(files.some((f) => f.name.endsWith('/laufzettel.json'))).toBe(true);
+  });
+
+  it('answers ProcessDelivery with a ResponseToProcessDelivery and delivers it', async () => {
+    const answer = await answerOf(await post(gw.url, await vector('b-process-delivery')));
+    expect(answer).toEqual({ type: 'responseToProcessDelivery', codes: ['0800'], signed: true });
+    const id = (await gw.gateway.spool.findByMessageId('bob', 'vec-S-process-0001'))!;
+    await until('delivery', async () => (await gw.gateway.spool.get(id))?.state === 'delivered');
+  });
+
+  it('answers a repeated MessageId positively again and delivers it only once', async () => {
+    const before = (await snapshotDirectory(gw.outbox)).length;
+    const answer = await answerOf(await post(gw.url, await vector('b-accept-delivery')));
+    expect(answer.codes).toEqual(['0800']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await snapshotDirectory(gw.outbox)).length).toBe(before);
+    expect((await gw.gateway.spool.list()).length).toBe(2);
+  });
+
+  const negatives: Array<[string, string]> = [
+    ['d-accept-flip-transport-ciphertext', '9202'],
+    ['d-accept-flip-encrypted-key', '9202'],
+    ['d-accept-missing-osci-enc-part', '9202'],
+    ['d-accept-truncated-mime', '9100'],
+    ['d-accept-truncated-closing-boundary', '9100'],
+    ['d-accept-wrong-recipient-cert', '9200'],
+    ['d-accept-tampered-signature-value', '9601'],
+    ['d-accept-tampered-signed-header', '9601'],
+    ['d-accept-flip-attachment-ciphertext', '9601'],
+    ['d-accept-flip-content-ciphertext', '9601'],
+    ['d-accept-missing-attachment-part', '9601'],
+    ['d-process-tampered-signed-header', '9601'],
+    ['d-process-flip-transport-ciphertext', '9202'],
+  ];
+  for (const [name, code] of negatives) {
+    it(`rejects ${name} with ${code} and keeps it in quarantine`, async () => {
+      const answer = await answerOf(await post(gw.url, await vector(name)));
+      expect(answer.codes).toEqual([code]);
+      if (code.startsWith('96')) expect(answer.signed).toBe(true); // order-level: signed response with Feedback
+      else expect(answer.type).toBe('soapFault');
+      const quarantined = await Promise.all((await gw.gateway.spool.listQuarantine()).map((id) => gw.gateway.spool.get(id)));
+      expect(quarantined.some((r) => r?.answer?.code === code && r.size > 0)).toBe(true);
+    });
+  }
+
+  it('acknowledges content encrypted for another reader at transport level and quarantines it', async () => {
+    const answer = await answerOf(await post(gw.url, await vector('d-accept-content-for-other-reader')));
+    expect(answer.codes).toEqual(['0800']);
+    const quarantined = await Promise.all((await gw.gateway.spool.listQuarantine()).map((id) => gw.gateway.spool.get(id)));
+    expect(quarantined.find((r) => r?.messageId === 'vec-S-otherreader-0001')).toMatchObject({ state: 'quarantined', error: { reason: 'CONTENT_NO_KEY' } });
+  });
+
+  it('serves the Laufzettel by MessageId, health, readiness and metrics', async () => {
+    const base = gw.url.replace('/osci/bob', '');
+    const card = (await (await fetch(`${base}/api/messages?tenant=bob&messageId=vec-S-accept-0001`)).json()) as { state: string; events: Array<{ event: string }>; verification: { signatures: Array<{ valid: boolean }> } };
+    expect(card.state).toBe('delivered');
+    expect(card.events.map((e) => e.event)).toEqual(expect.arrayContaining(['received', 'verified', 'routed', 'mapped', 'delivered', 'duplicate-received']));
+    expect(card.verification.signatures.every((s) => s.valid)).toBe(true);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, redis: true, spool: true, keys: true });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/efa_messages_received_total\{tenant="bob",outcome="accepted"\} 2/);
+    expect(metrics).toMatch(/efa_messages_rejected_total\{tenant="bob",code="9601"\} 6/);
+  });
+
+  it('never logs personal data of the demo application', async () => {
+    const all = gw.logs.join('\n');
+    expect(all).toContain('message accepted');
+    for (const secret of ['Erika', 'Mustermann', 'Köln', 'Weiterleitung EfA', '123456']) expect(all).not.toContain(secret);
+  });
+});
