@@ -71,8 +71,7 @@ export function loadConfig(source: string | object, env: NodeJS.ProcessEnv = pro
       problems.push(`connectors.${name}.type: unknown connector type "${options.type}" (known: ${Object.keys(CONNECTOR_TYPES).join(', ')})`);
       continue;
     }
-    const { type: _type, ...rest } = options;
-    const result = factory.options.safeParse(rest);
+    const result = factory.options.safeParse(Object.fromEntries(Object.entries(options).filter(([k]) => k !== 'type')));
     if (!result.success) problems.push(...formatIssues(`connectors.${name}`, result.error.issues));
     else {
       try {

@@ -1,4 +1,4 @@
-import { NS, type OpenedMessage, type OsciEnvelope } from '@efa-gateway/osci';
+import type { OpenedMessage, OsciEnvelope } from '@efa-gateway/osci';
 
 /** The verification report kept with a message (no content): the Laufzettel of what was checked. */
 export function verificationReport(opened: OpenedMessage) {
@@ -39,6 +39,5 @@ export function messageMetadata(envelope: OsciEnvelope): Record<string, string> 
   const scenario = first('BusinessScenario') ?? first('Defined');
   if (service) out.service = service;
   if (scenario) out.businessScenario = scenario;
-  void NS;
   return out;
 }
