@@ -12,6 +12,7 @@ export { buildMimeEntity, buildMimeEntityChunks, newBoundary, type MimePartInput
 
 export { loadPkcs12, loadCertificate, identityFromPem, sha256Hex, type KeyIdentity } from './pki/keystore.js';
 export { TrustStore, formatName, type CertificateCheck } from './pki/trust.js';
+export { createDemoPki, toPkcs12, type DemoPki } from './pki/demo-pki.js';
 
 export { openMessage, envelopeOf, type OpenOptions, type OpenedMessage, type SignatureReport, type ContentOutcome } from './open-message.js';
 export { openTransport, type TransportInfo } from './transport/open-transport.js';

@@ -5,17 +5,20 @@ import { OsciError } from '../lib/errors.js';
 import { loadCertificate, loadPkcs12, type KeyIdentity } from '../pki/keystore.js';
 import { TrustStore } from '../pki/trust.js';
 import { parseArgs, UsageError } from './args.js';
+import { send, SEND_USAGE } from './send.js';
 
 const USAGE = `usage:
   osci inspect FILE --p12 PATH --pin PIN [--p12 PATH --pin PIN …] [--trust CERT …] [--allow-legacy]
                     [--require-encryption] [--at ISO-DATE]
       Opens an OSCI message (the exact HTTP body), prints one JSON object, exits 0 when it opened and
       every signature is valid, 3 when it is rejected, 2 on usage errors.
-      --pin may also be given as env OSCI_PIN (used for every --p12 without its own --pin).`;
+      --pin may also be given as env OSCI_PIN (used for every --p12 without its own --pin).
+${SEND_USAGE}`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'inspect') return inspect(rest);
+  if (command === 'send') return send(rest);
   if (command === '--help' || command === 'help' || command === undefined) {
     process.stdout.write(USAGE + '\n');
     return command === undefined ? 2 : 0;
@@ -49,7 +52,7 @@ function inspect(argv: string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
     process.stderr.write(`osci: ${error.message}\n${USAGE}\n`);

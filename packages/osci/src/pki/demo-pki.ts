@@ -87,3 +87,11 @@ function certificate(
   cert.sign(signer as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
 }
+
+/** PKCS#12 (AES-256, SHA-256 MAC) of a PEM key and certificate, e.g. to write a demo identity to disk. */
+export function toPkcs12(certificatePem: string, privateKeyPem: string, passphrase: string, chain: readonly string[] = []): Buffer {
+  const key = forge.pki.privateKeyFromPem(privateKeyPem);
+  const certs = [certificatePem, ...chain].map((p) => forge.pki.certificateFromPem(p));
+  const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, passphrase, { algorithm: 'aes256', generateLocalKeyId: true, friendlyName: 'efa-gateway' });
+  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+}
