@@ -27,7 +27,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfigInput> = 
     dataDir,
     redisUrl: options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     http: { host: '127.0.0.1', port: 0 },
-    pipeline: { prefix: `test-${randomUUID()}`, attempts: 3, backoffMs: 100, concurrency: 4, inProcessWorkers: options.workers ?? true },
+    pipeline: { prefix: `test-${randomUUID()}`, attempts: 12, backoffMs: 100, concurrency: 4, inProcessWorkers: options.workers ?? true, lockDurationMs: 2000 },
     tenants: [
       {
         id: 'bob',

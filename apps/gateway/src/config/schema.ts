@@ -91,9 +91,11 @@ export const configSchema = z
         prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('efa'),
         /** Run the workers inside the HTTP process. @defaultValue true */
         inProcessWorkers: z.boolean().default(true),
+        /** A job whose worker stops renewing its lock this long (crash) is taken over by another worker. @defaultValue 30000 */
+        lockDurationMs: z.number().int().min(1000).default(30_000),
       })
       .strict()
-      .default({ attempts: 8, backoffMs: 2000, concurrency: 4, prefix: 'efa', inProcessWorkers: true }),
+      .default({ attempts: 8, backoffMs: 2000, concurrency: 4, prefix: 'efa', inProcessWorkers: true, lockDurationMs: 30_000 }),
     tenants: z.array(tenantSchema).min(1, 'needs at least one tenant'),
     /** Connector targets by name: `{ type: hotfolder|http|sftp|smtp, …options }`. */
     connectors: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.looseObject({ type: z.string() })),

@@ -37,15 +37,16 @@ export class PipelineWorkers {
   ) {}
 
   start(connection: ConnectionOptions): void {
-    const { prefix, concurrency, backoffMs } = this.runtime.config.pipeline;
+    const { prefix, concurrency, backoffMs, lockDurationMs } = this.runtime.config.pipeline;
+    const locking = { lockDuration: lockDurationMs, stalledInterval: Math.max(1000, Math.floor(lockDurationMs / 2)), maxStalledCount: 10 };
     const settings = {
       backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
         const hinted = isConnectorError(err) ? err.retryAfterMs : undefined;
         return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
       },
     };
-    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#process(job), { connection, prefix, concurrency });
-    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#deliver(job), { connection, prefix, concurrency, settings });
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#process(job), { connection, prefix, concurrency, ...locking });
+    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#deliver(job), { connection, prefix, concurrency, settings, ...locking });
     deliverWorker.on('failed', (job, error) => void this.#onDeliverFailed(job, error));
     for (const w of [processWorker, deliverWorker]) w.on('error', (error) => this.logger.warn({ err: { message: error.message } }, 'worker connection problem'));
     this.#workers.push(processWorker, deliverWorker);
