@@ -116,3 +116,33 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
     for (const secret of ['Erika', 'Mustermann', 'Köln', 'Weiterleitung EfA', '123456']) expect(all).not.toContain(secret);
   });
 });
+
+describe('osci send (the integrators\' sender)', () => {
+  it('builds an AcceptDelivery with MessageMetaData, posts it and verifies the answer', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const gw = await startTestGateway();
+    try {
+      const dir = gw.dataDir;
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(dir, 'antrag.xml'), '<antrag>send</antrag>');
+      await writeFile(join(dir, 'nachweis.pdf'), '%PDF-1.4 nachweis');
+      const cli = join(import.meta.dirname, '../../../packages/osci/src/cli/main.ts');
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', cli, 'send', gw.url, '--payload', join(dir, 'antrag.xml'), '--attachment', join(dir, 'nachweis.pdf'), '--intermediary-cipher', join(PKI, 'osci_manager_cipher_4096.p12'), '--intermediary-signature', join(PKI, 'osci_manager_signature_4096.p12'), '--originator-signature', join(PKI, 'alice_signature_4096.p12'), '--recipient', join(PKI, 'bob_cipher_4096.cer'), '--message-id', 'sent-1', '--service', 'urn:efa:test-service', '--trust', join(PKI, 'bob_signature_4096.cer')],
+        { env: { ...process.env, OSCI_PIN: '123456' }, cwd: join(import.meta.dirname, '../../..') },
+      );
+      expect(JSON.parse(stdout)).toMatchObject({ ok: true, messageId: 'sent-1', answer: 'responseToAcceptDelivery', codes: ['0800'], challengeEchoed: true, signature: { valid: true, trusted: true }, encrypted: true });
+      const id = (await gw.gateway.spool.findByMessageId('bob', 'sent-1'))!;
+      const record = await until('delivered', async () => {
+        const r = await gw.gateway.spool.get(id);
+        return r?.state === 'delivered' ? r : undefined;
+      });
+      expect(record.metadata).toEqual({ service: 'urn:efa:test-service' });
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+import { PKI } from './support.js';
+
+describe('configuration', () => {
+  it('reports every problem at once, one line per field', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig(
+        {
+          tenants: [
+            { id: 'Bad Id', cipher: { p12: '/nope.p12', passphraseEnv: 'X' }, signature: { p12: join(PKI, 'bob_signature_4096.p12') }, trust: [] },
+          ],
+          connectors: {},
+          routes: [],
+          redisUrl: 'http://x',
+        },
+        {},
+      );
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'redisUrl: must be a redis:// or rediss:// URL',
+      'tenants.0.id: must be lower-case letters, digits and dashes',
+      'tenants.0.signature: give exactly one of passphraseEnv or passphraseFile',
+      'tenants.0.trust: needs at least one trust anchor (the intermediary signature certificate or its CA)',
+      'routes: needs at least one route',
+    ]);
+  });
+
+  it('checks keys, passphrases, connectors and references after the schema', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig(
+        {
+          tenants: [
+            {
+              id: 'bob',
+              cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'UNSET_PIN' },
+              signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'WRONG_PIN' },
+              trust: ['/does/not/exist.cer'],
+            },
+          ],
+          connectors: { dms: { type: 'hotfolder', path: 'relative' }, x: { type: 'carrier-pigeon' } },
+          routes: [{ name: 'r', procedure: 'unknown', connectors: ['dms', 'missing'], match: { tenant: 'alice' } }],
+        },
+        { WRONG_PIN: 'nope' },
+      );
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'tenants.0.cipher.passphraseEnv: environment variable UNSET_PIN is not set',
+      expect.stringMatching(/^tenants\.0\.signature\.p12: .*PKCS#12 could not be opened/),
+      expect.stringMatching(/^tenants\.0\.trust\.0: cannot read a certificate from \/does\/not\/exist\.cer/),
+      'connectors.dms.path: must be an absolute path',
+      expect.stringMatching(/^connectors\.x\.type: unknown connector type "carrier-pigeon"/),
+      'routes.0.connectors: unknown connector "missing"',
+      expect.stringMatching(/^routes\.0\.procedure: unknown procedure "unknown"/),
+      'routes.0.match.tenant: unknown tenant "alice"',
+    ]);
+  });
+
+  it('reads YAML with passphrase files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'efa-cfg-'));
+    await writeFile(join(dir, 'pin'), '123456\n');
+    await writeFile(
+      join(dir, 'gateway.yaml'),
+      `dataDir: ./data
+tenants:
+  - id: bob
+    cipher: { p12: ${join(PKI, 'bob_cipher_4096.p12')}, passphraseFile: pin }
+    signature: { p12: ${join(PKI, 'bob_signature_4096.p12')}, passphraseFile: pin }
+    trust: [${join(PKI, 'osci_manager_signature_4096.cer')}]
+connectors:
+  dms: { type: hotfolder, path: ${dir} }
+routes:
+  - { name: all, connectors: [dms] }
+`,
+    );
+    const runtime = loadConfig(join(dir, 'gateway.yaml'), {}, dir);
+    expect(runtime.dataDir).toBe(join(dir, 'data'));
+    expect(runtime.tenants.get('bob')?.path).toBe('/osci/bob');
+    expect(runtime.routes[0]?.procedure).toBe('passthrough');
+    await rm(dir, { recursive: true, force: true });
+  });
+});
