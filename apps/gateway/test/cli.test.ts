@@ -8,7 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { rootElementOf, selectRoute } from '../src/pipeline/routing.js';
 import type { MessageRecord } from '../src/spool/record.js';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
+/** execFile that puts the command's stderr into the failure message. */
+async function run(file: string, args: string[], options: Parameters<typeof exec>[2]) {
+  try {
+    return await exec(file, args, { ...options, encoding: 'utf8' });
+  } catch (error) {
+    const e = error as { message: string; stdout?: string; stderr?: string };
+    throw new Error(`${e.message}\nstderr: ${String(e.stderr ?? '').slice(-2000)}\nstdout: ${String(e.stdout ?? '').slice(-1000)}`);
+  }
+}
 const cli = resolve(import.meta.dirname, '../src/cli/main.ts');
 /** tsx's loader by absolute URL: the commands run from a scratch directory outside the workspace. */
 const tsx = pathToFileURL(resolve(import.meta.dirname, '../../../node_modules/tsx/dist/loader.mjs')).href;
@@ -27,8 +36,8 @@ describe('gateway start (the README\'s first command) on the embedded default', 
         // a second start reuses the PKI and the spool
         const again = await run(process.execPath, ['--import', tsx, cli, 'start', '--once', '--port', '0'], { cwd, env: { ...process.env, LOG_LEVEL: 'warn' } });
         expect(again.stdout).toMatch(/"state": "delivered"/);
-        const show = await run(process.execPath, ['--import', tsx, cli, 'show', '--tenant', 'demo', '--message-id', /MessageId (demo-[^ )]+)/.exec(again.stdout)![1]!], { cwd });
-        expect(JSON.parse(show.stdout).events.map((e: { event: string }) => e.event)).toEqual(['received', 'verified', 'routed', 'mapped', 'delivered']);
+        const show = await run(process.execPath, ['--import', tsx, cli, 'show', '--tenant', 'demo', '--message-id', /MessageId (demo-[^ )]+)/.exec(String(again.stdout))![1]!], { cwd });
+        expect(JSON.parse(String(show.stdout)).events.map((e: { event: string }) => e.event)).toEqual(['received', 'verified', 'routed', 'mapped', 'delivered']);
       } finally {
         await rm(cwd, { recursive: true, force: true });
       }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { GatewayConfigInput } from '../config/schema.js';
@@ -35,6 +36,8 @@ export async function embeddedDefault(dataDir = resolve('data'), port = 8080): P
     dataDir,
     redisUrl,
     embeddedRedis: true,
+    // Queues of this data directory only: several demo directories may share one Redis.
+    pipeline: { prefix: `efa-demo-${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}` },
     http: { host: '127.0.0.1', port },
     tenants: [
       {

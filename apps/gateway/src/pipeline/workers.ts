@@ -47,7 +47,9 @@ export class PipelineWorkers {
     };
     const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#process(job), { connection, prefix, concurrency, ...locking });
     const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#deliver(job), { connection, prefix, concurrency, settings, ...locking });
-    deliverWorker.on('failed', (job, error) => void this.#onDeliverFailed(job, error));
+    deliverWorker.on('failed', (job, error) =>
+      this.#onDeliverFailed(job, error).catch((e: unknown) => this.logger.error({ id: job?.data.id, err: { message: (e as Error).message } }, 'could not record the dead letter')),
+    );
     for (const w of [processWorker, deliverWorker]) w.on('error', (error) => this.logger.warn({ err: { message: error.message } }, 'worker connection problem'));
     this.#workers.push(processWorker, deliverWorker);
   }
@@ -103,7 +105,11 @@ export class PipelineWorkers {
     const started = performance.now();
     const { id, connector: name } = job.data;
     const record = await this.spool.get(id);
-    if (!record?.route) throw new UnrecoverableError(`message ${id} is not routed`);
+    if (!record) {
+      this.logger.warn({ id, stage: 'deliver' }, 'job for a message that is not in this spool: dropped');
+      return;
+    }
+    if (!record.route) throw new UnrecoverableError(`message ${id} is not routed`);
     if (record.deliveries[name]?.state === 'delivered') return;
     const connector = this.runtime.connectors.get(name);
     if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
@@ -152,7 +158,7 @@ export class PipelineWorkers {
   }
 
   async #onDeliverFailed(job: Job<DeliverJob> | undefined, error: Error): Promise<void> {
-    if (!job) return;
+    if (!job || !(await this.spool.get(job.data.id))) return;
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
     const { id, connector } = job.data;
