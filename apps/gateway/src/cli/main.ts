@@ -1,4 +1,6 @@
 #!/usr/bin/env -S npx tsx
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Gateway } from '../gateway.js';
 import { createLogger } from '../ops/logger.js';
@@ -40,7 +42,11 @@ async function start(args: string[]): Promise<number> {
   const file = opt(args, 'config');
   const port = Number(opt(args, 'port') ?? 8080);
   if (file) {
-    const gateway = new Gateway(loadConfig(resolve(file), process.env, resolve(file, '..')));
+    const runtime = loadConfig(resolve(file), process.env, resolve(file, '..'));
+    const wanted = runtime.config.http.processes;
+    const processes = wanted === 'auto' ? availableParallelism() : wanted;
+    if (processes > 1 && cluster.isPrimary) return supervise(processes);
+    const gateway = new Gateway(runtime);
     await gateway.start();
     stopOnSignals(gateway);
     return new Promise(() => {});
@@ -75,6 +81,28 @@ async function start(args: string[]): Promise<number> {
   }
   out('\nthe gateway keeps running; Ctrl-C stops it.');
   stopOnSignals(gateway, () => embedded.redisChild?.kill());
+  return new Promise(() => {});
+}
+
+/** Runs `processes` gateway processes on one port and restarts one that dies. */
+function supervise(processes: number): Promise<number> {
+  let stopping = false;
+  for (let i = 0; i < processes; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`gateway: process ${worker.process.pid} ended (${signal ?? code}); starting a new one\n`);
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 10_000).unref();
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   return new Promise(() => {});
 }
 

@@ -62,9 +62,14 @@ export const configSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /**
+         * Gateway processes sharing the port (Node cluster); opening and answering messages is CPU-bound (RSA), so
+         * use one per core. `auto` = the number of cores. @defaultValue 1
+         */
+        processes: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, processes: 1 }),
     limits: z
       .object({
         /** Largest accepted HTTP body. @defaultValue 256 MiB */

@@ -108,8 +108,14 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       return send(respond(envelope, tenant, '9800'));
     }
 
-    // Idempotency: a repeated MessageId gets the same positive answer and creates nothing new.
-    const existing = await deps.spool.findByMessageId(tenant.id, messageId);
+    // Idempotency: a repeated MessageId gets the same positive answer and creates nothing new. The claim is
+    // exclusive, so two processes receiving the same MessageId at once store it once.
+    const owner = await deps.spool.claim(tenant.id, messageId, id).catch(() => undefined);
+    if (owner === undefined) {
+      log.error({ messageId }, 'could not claim the MessageId');
+      return fault('9000');
+    }
+    const existing = owner === id ? undefined : owner;
     if (existing) {
       await rm(incoming.path, { force: true });
       await deps.spool.event(existing, { stage: 'receive', event: 'duplicate-received', detail: `answered again, spool id ${id} discarded` }).catch(() => {});
@@ -144,6 +150,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       await deps.spool.event(id, { stage: 'verify', event: 'verified', detail: signaturesSummary(opened) });
     } catch (error) {
       log.error({ err: errorSummary(error), messageId }, 'could not store the message durably');
+      await deps.spool.release(tenant.id, messageId, id).catch(() => {});
       return fault('9000');
     }
     try {

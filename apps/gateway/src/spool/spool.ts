@@ -69,10 +69,44 @@ export class Spool {
     return { path, size, sha256: hash.digest('hex') };
   }
 
+  /**
+   * Claims the MessageId for this spool id: the index entry is created exclusively, so of two processes receiving
+   * the same MessageId at once exactly one wins. Returns the spool id that owns the MessageId.
+   */
+  async claim(tenant: string, messageId: string, id: string): Promise<string> {
+    const dir = join(this.dir, 'index', tenant);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, messageKey(messageId));
+    try {
+      const h = await open(path, 'wx', 0o600);
+      try {
+        await h.writeFile(id);
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+      await fsyncDir(dir);
+      return id;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      for (let i = 0; i < 50; i++) {
+        const owner = (await readFile(path, 'utf8')).trim();
+        if (owner) return owner;
+        await new Promise((r) => setTimeout(r, 10)); // the winner is still writing its id
+      }
+      throw new Error(`index entry ${path} stays empty`);
+    }
+  }
+
+  /** Releases a claim that did not lead to a stored message (storing failed). */
+  async release(tenant: string, messageId: string, id: string): Promise<void> {
+    const path = join(this.dir, 'index', tenant, messageKey(messageId));
+    if ((await readFile(path, 'utf8').catch(() => '')).trim() === id) await rm(path, { force: true });
+  }
+
   /** Moves a received body into `messages/<id>/` with its record and sealed content; all fsync'd before returning. */
   async accept(incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
     await this.#store('messages', incoming, record, content);
-    await this.#index(record);
   }
 
   /** Keeps a rejected message (original bytes and the reason) for inspection. */
@@ -88,13 +122,6 @@ export class Spool {
     await writeDurably(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
     await fsyncDir(dir);
     await fsyncDir(join(this.dir, area));
-  }
-
-  async #index(record: MessageRecord): Promise<void> {
-    if (!record.messageId) return;
-    const dir = join(this.dir, 'index', record.tenant);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeDurably(join(dir, messageKey(record.messageId)), record.id);
   }
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */

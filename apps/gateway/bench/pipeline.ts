@@ -1,0 +1,151 @@
+/**
+ * `pnpm bench` (apps/gateway): messages through the whole pipeline over loopback — HTTP intake, spool, answer,
+ * BullMQ stages, hotfolder — with this machine's RSA-4096 speed measured in the same run. Needs Redis
+ * (REDIS_URL or 127.0.0.1:6379) and ../shared/osci-vectors (the demo PKI of the reference implementation).
+ */
+import { constants, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadPkcs12 } from '@efa-gateway/osci';
+import { loadConfig } from '../src/index.js';
+import { Spool } from '../src/spool/spool.js';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { stringify } from 'yaml';
+import { acceptDelivery } from '../test/messages.js';
+
+const SMALL = Number(process.env.BENCH_SMALL ?? 200);
+const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const shared = resolve(process.env.EFA_SHARED_DIR ?? join(import.meta.dirname, '../../../../shared'));
+const PKI = join(shared, 'osci-vectors/pki');
+const out = (line: string) => process.stdout.write(line + '\n');
+
+const bob = loadPkcs12(await readFile(join(PKI, 'bob_cipher_4096.p12')), '123456');
+const wrapped = publicEncrypt({ key: bob.certificate.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+let ops = 0;
+const rsaStart = performance.now();
+while (performance.now() - rsaStart < 2000) {
+  privateDecrypt({ key: bob.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, wrapped);
+  ops++;
+}
+const rsaPerSecond = ops / ((performance.now() - rsaStart) / 1000);
+
+const dataDir = await mkdtemp(join(tmpdir(), 'efa-bench-'));
+const outbox = join(dataDir, 'outbox');
+await mkdir(outbox);
+const PROCESSES = process.env.BENCH_PROCESSES ?? 'auto';
+const config = {
+  dataDir,
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  http: { host: '127.0.0.1', port: 0, processes: PROCESSES === 'auto' ? 'auto' : Number(PROCESSES) },
+  limits: { maxMessageBytes: 1024 * 1024 * 1024 },
+  pipeline: { prefix: `bench-${Date.now()}`, concurrency: 8, backoffMs: 200 },
+  tenants: [
+    {
+      id: 'bob',
+      cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'BENCH_PIN' },
+      signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'BENCH_PIN' },
+      trust: [join(PKI, 'osci_manager_signature_4096.cer')],
+    },
+  ],
+  connectors: { outbox: { type: 'hotfolder', path: outbox } },
+  routes: [{ name: 'all', connectors: ['outbox'] }],
+};
+// A fixed free port: cluster processes must agree on it.
+const port = await new Promise<number>((resolvePort) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => resolvePort(p));
+  });
+});
+config.http.port = port;
+await writeFile(join(dataDir, 'gateway.yaml'), stringify(config));
+const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'start', '--config', join(dataDir, 'gateway.yaml')], {
+  env: { ...process.env, BENCH_PIN: '123456', LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+  cwd: join(import.meta.dirname, '../../..'),
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (child.kill('SIGTERM'), process.exit(1)));
+process.once('exit', () => child.kill('SIGTERM'));
+const url = `http://127.0.0.1:${port}/osci/bob`;
+for (let i = 0; ; i++) {
+  if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break;
+  if (i > 600) throw new Error('the gateway did not become ready');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const runtime = loadConfig(config as Parameters<typeof loadConfig>[0], { ...process.env, BENCH_PIN: '123456' });
+const spool = await new Spool(join(runtime.dataDir, 'spool')).init();
+const gateway = { spool, stop: async () => {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+} };
+
+/** Resident memory of the gateway processes (the supervisor and its cluster children). */
+async function gatewayRss(): Promise<number> {
+  const pids = [child.pid!, ...(await readdir('/proc')).filter((p) => /^\d+$/.test(p))];
+  let total = 0;
+  for (const pid of pids) {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const ppid = /PPid:\s+(\d+)/.exec(status)?.[1];
+    if (Number(pid) !== child.pid && Number(ppid) !== child.pid) continue;
+    total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  }
+  return total;
+}
+
+async function waitDelivered(n: number): Promise<void> {
+  for (;;) {
+    const records = await Promise.all((await gateway.spool.list()).map((id) => gateway.spool.get(id)));
+    if (records.filter((r) => r?.state === 'delivered').length >= n) return;
+    if (records.some((r) => r?.state === 'failed')) throw new Error(`a delivery failed: ${JSON.stringify(records.find((r) => r?.state === 'failed')?.deliveries)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+out(`building ${SMALL} small AcceptDeliveries (client side, not timed) …`);
+const bodies = Array.from({ length: SMALL }, (_, i) => acceptDelivery(`bench-small-${i}`));
+const latencies: number[] = [];
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const t = performance.now();
+      const res = await fetch(url, { method: 'POST', body });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t);
+    }
+  }),
+);
+const answered = performance.now();
+await waitDelivered(SMALL);
+const delivered = performance.now();
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+
+out(`building one AcceptDelivery with a ${LARGE_MB} MB attachment …`);
+const large = acceptDelivery('bench-large', randomBytes(LARGE_MB * 1024 * 1024));
+let peakRss = 0;
+const sampler = setInterval(() => void gatewayRss().then((r) => (peakRss = Math.max(peakRss, r))), 20);
+const lStart = performance.now();
+await (await fetch(url, { method: 'POST', body: large })).arrayBuffer();
+const lAnswered = performance.now();
+await waitDelivered(SMALL + 1);
+const lDelivered = performance.now();
+clearInterval(sampler);
+
+const row = (what: string, value: string, note = '') => out(`  ${what.padEnd(52)} ${value.padStart(14)}   ${note}`);
+out(`\ngateway pipeline bench (gateway processes: ${PROCESSES}, ${CONCURRENCY} concurrent senders over loopback, Node ${process.version})`);
+row('RSA-4096 private operations', `${rsaPerSecond.toFixed(1)} ops/s`, `≥ 3 per message ⇒ bound ≈ ${(rsaPerSecond / 3).toFixed(0)} msg/s per core`);
+row(`${SMALL} small messages answered`, `${(SMALL / ((answered - started) / 1000)).toFixed(1)} msg/s`);
+row(`${SMALL} small messages delivered to the hotfolder`, `${(SMALL / ((delivered - started) / 1000)).toFixed(1)} msg/s`);
+row('answer latency p50 / p99', `${pct(50)} / ${pct(99)} ms`);
+row(`${LARGE_MB} MB message answered`, `${((large.length / 1e6) / ((lAnswered - lStart) / 1000)).toFixed(1)} MB/s`);
+row(`${LARGE_MB} MB message delivered`, `${((large.length / 1e6) / ((lDelivered - lStart) / 1000)).toFixed(1)} MB/s`);
+row('peak RSS of the gateway processes', `${(peakRss / 1048576).toFixed(0)} MiB`, 'sum over the cluster');
+await gateway.stop();
+await rm(dataDir, { recursive: true, force: true });
+process.exit(0);
