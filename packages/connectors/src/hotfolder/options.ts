@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { templateProblems } from '../lib/naming.js';
+import { layoutOption, modeOption } from '../lib/naming.js';
 
 export const hotfolderOptions = z
   .object({
@@ -10,19 +10,13 @@ export const hotfolderOptions = z
      * Where a delivery lands below `path`. Variables: {tenant} {procedure} {messageId} {deliveryId} {key} {yyyy} {mm} {dd} {date}.
      * @defaultValue `{tenant}/{procedure}/{date}/{messageId}_{key}`
      */
-    layout: z
-      .string()
-      .default('{tenant}/{procedure}/{date}/{messageId}_{key}')
-      .superRefine((t, ctx) => {
-        const problem = templateProblems(t);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+    layout: layoutOption,
     /**
      * `directory`: the delivery becomes one folder holding all documents (renamed into place as a whole).
      * `file`: each document becomes `<layout>_<name>` directly (one file for a package such as an xdomea zip).
      * @defaultValue directory
      */
-    mode: z.enum(['directory', 'file']).default('directory'),
+    mode: modeOption,
     /** Write an empty `<name>.done` next to the delivery after it is complete, for importers that wait for one. */
     doneMarker: z.boolean().default(false),
     /** File mode of created files (octal string). @defaultValue "0640" */

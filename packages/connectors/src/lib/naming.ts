@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import { ConnectorError } from '../contract/errors.js';
 import type { Delivery } from '../contract/delivery.js';
@@ -51,3 +52,18 @@ export function templateProblems(template: string): string | undefined {
   if (!template.includes('{key}') && !template.includes('{deliveryId}')) return 'must contain {key} or {deliveryId} so that names never collide';
   return undefined;
 }
+
+/**
+ * The `layout` option shared by file-based connectors: a path template below the target root.
+ * @defaultValue `{tenant}/{procedure}/{date}/{messageId}_{key}`
+ */
+export const layoutOption = z
+  .string()
+  .default('{tenant}/{procedure}/{date}/{messageId}_{key}')
+  .superRefine((t, ctx) => {
+    const problem = templateProblems(t);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** `directory`: one folder per delivery, renamed into place as a whole; `file`: one file per document. */
+export const modeOption = z.enum(['directory', 'file']).default('directory');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { templateProblems } from '../lib/naming.js';
+import { layoutOption, modeOption } from '../lib/naming.js';
 
 export const sftpOptions = z
   .object({
@@ -19,15 +19,9 @@ export const sftpOptions = z
     /** Absolute directory on the server that receives deliveries. */
     remotePath: z.string().regex(/^\//, 'must be an absolute path on the server'),
     /** Layout below `remotePath`, as for the hotfolder connector. @defaultValue `{tenant}/{procedure}/{date}/{messageId}_{key}` */
-    layout: z
-      .string()
-      .default('{tenant}/{procedure}/{date}/{messageId}_{key}')
-      .superRefine((t, ctx) => {
-        const problem = templateProblems(t);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+    layout: layoutOption,
     /** `directory` (one folder per delivery, renamed into place) or `file` (one file per document). @defaultValue directory */
-    mode: z.enum(['directory', 'file']).default('directory'),
+    mode: modeOption,
     /** Connect and per-operation timeout in milliseconds. @defaultValue 30000 */
     timeoutMs: z.number().int().positive().default(30_000),
   })
