@@ -1,8 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 
 /**
  * Opened content at rest, encrypted with the spool's local key (AES-256-GCM, AAD = spool id): a manifest and the
- * parts back to back. Personal data never lies on disk in plaintext.
+ * parts back to back. Personal data never lies on disk in plaintext. Sealed and opened in 64 KiB slices, so large
+ * attachments cost one pass and no intermediate copies.
  */
 export interface ContentBundle {
   readonly contents: Array<{ id: string | undefined; kind: 'base64' | 'xml'; data: Buffer }>;
@@ -14,33 +16,53 @@ interface Manifest {
   attachments: Array<{ refId: string; contentType: string; size: number }>;
 }
 
-export function sealContent(key: Buffer, id: string, bundle: ContentBundle): Buffer {
+const SLICE = 64 * 1024;
+const IV = 12;
+const TAG = 16;
+
+function* slices(data: Buffer): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += SLICE) yield data.subarray(at, Math.min(data.length, at + SLICE));
+}
+
+/** Writes the sealed bundle to `path` (created exclusively) and fsyncs it. */
+export async function sealContentToFile(path: string, key: Buffer, id: string, bundle: ContentBundle): Promise<void> {
   const manifest: Manifest = {
     contents: bundle.contents.map((c) => ({ id: c.id ?? null, kind: c.kind, size: c.data.length })),
     attachments: bundle.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, size: a.data.length })),
   };
   const m = Buffer.from(JSON.stringify(manifest));
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(m.length);
-  const iv = randomBytes(12);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(m.length);
+  const iv = randomBytes(IV);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(id));
-  const out = [iv, cipher.update(len), cipher.update(m)];
-  for (const c of bundle.contents) out.push(cipher.update(c.data));
-  for (const a of bundle.attachments) out.push(cipher.update(a.data));
-  out.push(cipher.final(), cipher.getAuthTag());
-  return Buffer.concat(out);
+  const file = await open(path, 'wx', 0o600);
+  try {
+    await file.write(iv);
+    for (const part of [head, m, ...bundle.contents.map((c) => c.data), ...bundle.attachments.map((a) => a.data)]) {
+      for (const slice of slices(part)) await file.write(cipher.update(slice));
+    }
+    await file.write(cipher.final());
+    await file.write(cipher.getAuthTag());
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 export function openContent(key: Buffer, id: string, sealed: Buffer): ContentBundle {
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV));
   decipher.setAAD(Buffer.from(id));
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-  const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
-  const mlen = plain.readUInt32BE(0);
-  const manifest = JSON.parse(plain.subarray(4, 4 + mlen).toString('utf8')) as Manifest;
-  let at = 4 + mlen;
-  const take = (n: number) => plain.subarray(at, (at += n));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+  // Decrypt in place into the buffer we already hold: no second copy of a large attachment.
+  const body = sealed.subarray(IV, sealed.length - TAG);
+  let at = 0;
+  for (const slice of slices(body)) at += decipher.update(slice).copy(body, at);
+  at += decipher.final().copy(body, at);
+  const mlen = body.readUInt32BE(0);
+  const manifest = JSON.parse(body.subarray(4, 4 + mlen).toString('utf8')) as Manifest;
+  let offset = 4 + mlen;
+  const take = (n: number) => body.subarray(offset, (offset += n));
   return {
     contents: manifest.contents.map((c) => ({ id: c.id ?? undefined, kind: c.kind, data: take(c.size) })),
     attachments: manifest.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, data: take(a.size) })),

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openContent, sealContent, type ContentBundle } from './content-store.js';
+import { openContent, sealContentToFile, type ContentBundle } from './content-store.js';
 import { appendDurably, fsyncDir, writeDurably } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
@@ -118,7 +118,7 @@ export class Spool {
     const dir = join(this.dir, area, record.id);
     await mkdir(dir, { mode: 0o700 });
     await rename(incoming, join(dir, 'original.bin'));
-    if (content) await writeDurably(join(dir, 'content.bin'), sealContent(this.#key!, record.id, content));
+    if (content) await sealContentToFile(join(dir, 'content.bin'), this.#key!, record.id, content);
     await writeDurably(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
     await fsyncDir(dir);
     await fsyncDir(join(this.dir, area));
