@@ -146,3 +146,24 @@ describe('osci send (the integrators\' sender)', () => {
     }
   });
 });
+
+describe('spool open index', () => {
+  it('lists exactly the messages without a final state, so reconciliation does not scan the whole spool', async () => {
+    const gw = await startTestGateway();
+    try {
+      const { acceptDelivery } = await import('./messages.js');
+      for (let i = 0; i < 3; i++) await post(gw.url, acceptDelivery(`open-${i}`));
+      await until('all delivered', async () => {
+        const records = await Promise.all((await gw.gateway.spool.list()).map((id) => gw.gateway.spool.get(id)));
+        return records.length === 3 && records.every((r) => r?.state === 'delivered');
+      });
+      expect(await gw.gateway.spool.listOpen()).toEqual([]);
+      const [id] = await gw.gateway.spool.list();
+      await gw.gateway.spool.update(id!, (r) => void (r.state = 'processing'));
+      expect(await gw.gateway.spool.listOpen()).toEqual([id]);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -35,7 +35,7 @@ export class Reconciler {
     this.#running = true;
     let created = 0;
     try {
-      for (const id of await this.spool.list()) {
+      for (const id of await this.spool.listOpen()) {
         const record = await this.spool.get(id);
         if (!record || record.state === 'delivered' || record.state === 'failed') continue;
         if (record.state === 'accepted' || !record.route) {

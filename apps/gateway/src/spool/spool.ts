@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,7 @@ export class BodyTooLargeError extends Error {
  * The durable spool, the gateway's source of truth. Layout under `dir`:
  * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,content.bin,events.jsonl}` ·
  * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency ·
+ * `open/<id>` one marker per message without a final state (what the reconciler looks at) ·
  * `key` the local content key (0600).
  */
 export class Spool {
@@ -23,7 +24,15 @@ export class Spool {
   constructor(readonly dir: string) {}
 
   async init(): Promise<this> {
-    for (const d of ['incoming', 'messages', 'quarantine', 'index']) await mkdir(join(this.dir, d), { recursive: true, mode: 0o700 });
+    const hadOpenIndex = await stat(join(this.dir, 'open')).then(() => true, () => false);
+    for (const d of ['incoming', 'messages', 'quarantine', 'index', 'open']) await mkdir(join(this.dir, d), { recursive: true, mode: 0o700 });
+    if (!hadOpenIndex) {
+      // A spool from before the open index: mark every message without a final state once.
+      for (const id of await this.list()) {
+        const r = await this.get(id);
+        if (r && !FINAL_STATES.has(r.state)) await writeFile(join(this.dir, 'open', id), '');
+      }
+    }
     const keyPath = join(this.dir, 'key');
     try {
       this.#key = await readFile(keyPath);
@@ -107,6 +116,7 @@ export class Spool {
   /** Moves a received body into `messages/<id>/` with its record and sealed content; all fsync'd before returning. */
   async accept(incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
     await this.#store('messages', incoming, record, content);
+    await writeDurably(join(this.dir, 'open', record.id), '');
   }
 
   /** Keeps a rejected message (original bytes and the reason) for inspection. */
@@ -150,6 +160,9 @@ export class Spool {
     const record = JSON.parse(await readFile(path, 'utf8')) as MessageRecord;
     change(record);
     await writeDurably(path, JSON.stringify(record, null, 2));
+    const marker = join(this.dir, 'open', id);
+    if (FINAL_STATES.has(record.state)) await rm(marker, { force: true });
+    else if (!(await stat(marker).then(() => true, () => false))) await writeDurably(marker, '');
     return record;
   }
 
@@ -180,6 +193,11 @@ export class Spool {
     return (await readdir(join(this.dir, 'messages'))).filter((n) => !n.startsWith('.')).sort();
   }
 
+  /** Ids of messages without a final state (the reconciler's work list), oldest first. */
+  async listOpen(): Promise<string[]> {
+    return (await readdir(join(this.dir, 'open'))).filter((n) => !n.startsWith('.')).sort();
+  }
+
   async listQuarantine(): Promise<string[]> {
     return (await readdir(join(this.dir, 'quarantine'))).filter((n) => !n.startsWith('.')).sort();
   }
@@ -201,6 +219,8 @@ export class Spool {
     return names.length;
   }
 }
+
+const FINAL_STATES: ReadonlySet<MessageRecord['state']> = new Set(['delivered', 'failed']);
 
 function messageKey(messageId: string): string {
   return createHash('sha256').update(messageId).digest('hex');
