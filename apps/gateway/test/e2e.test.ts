@@ -167,3 +167,33 @@ describe('spool open index', () => {
     }
   });
 });
+
+describe('intake edge cases', () => {
+  it('keeps nothing of an upload the client aborts, and answers 9100 to a body over the size limit', async () => {
+    const gw = await startTestGateway({ limits: { maxMessageBytes: 64 * 1024 } });
+    try {
+      const { request } = await import('node:http');
+      const url = new URL(gw.url);
+      await new Promise<void>((resolve) => {
+        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'text/xml', 'content-length': '100000' } });
+        req.on('error', () => resolve());
+        req.write(Buffer.alloc(10_000, 1));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200);
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const { readdir } = await import('node:fs/promises');
+      expect(await readdir(join(gw.dataDir, 'spool', 'incoming'))).toEqual([]);
+      expect(await gw.gateway.spool.list()).toEqual([]);
+
+      const answer = await answerOf(await post(gw.url, Buffer.alloc(100 * 1024, 0x41)));
+      expect(answer).toMatchObject({ type: 'soapFault', codes: ['9100'] });
+      expect(await readdir(join(gw.dataDir, 'spool', 'incoming'))).toEqual([]);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+});
