@@ -30,6 +30,7 @@ export class Gateway {
   #workers: PipelineWorkers | undefined;
   #reconciler: Reconciler;
   #probe: Redis;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly runtime: RuntimeConfig,
@@ -54,6 +55,9 @@ export class Gateway {
       this.#workers.start(redisConnection(this.runtime.redisUrl, 'worker'));
     }
     this.#reconciler.start(this.options.reconcileMs ?? 10_000);
+    this.#sweeper = setInterval(() => void this.sweep(), 3_600_000);
+    this.#sweeper.unref();
+    void this.sweep();
     let port = 0;
     if (this.options.http ?? true) {
       const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady() });
@@ -75,12 +79,25 @@ export class Gateway {
     }
   }
 
+  /** Applies the retention to the spool; never throws. */
+  async sweep(now?: number): Promise<number> {
+    try {
+      const removed = await this.spool.sweep(this.runtime.config.retention, now);
+      if (removed) this.logger.info({ removed }, 'retention: removed messages past their retention');
+      return removed;
+    } catch (error) {
+      this.logger.warn({ err: { message: (error as Error).message } }, 'retention sweep failed');
+      return 0;
+    }
+  }
+
   reconcile(): Promise<number> {
     return this.#reconciler.run();
   }
 
   async stop(): Promise<void> {
     this.#reconciler.stop();
+    if (this.#sweeper) clearInterval(this.#sweeper);
     if (this.#server) {
       this.#server.closeAllConnections();
       await new Promise((r) => this.#server!.close(r));

@@ -197,3 +197,26 @@ describe('intake edge cases', () => {
     }
   });
 });
+
+describe('retention', () => {
+  it('removes delivered messages past the retention and still answers their MessageId as a duplicate', async () => {
+    const gw = await startTestGateway({ retention: { deliveredDays: 1, failedDays: 90, quarantineDays: 2 } });
+    try {
+      const { acceptDelivery } = await import('./messages.js');
+      await post(gw.url, acceptDelivery('old-1'));
+      await post(gw.url, await vector('d-accept-flip-transport-ciphertext'));
+      await until('delivered', async () => (await gw.gateway.spool.get((await gw.gateway.spool.findByMessageId('bob', 'old-1'))!))?.state === 'delivered');
+      expect(await gw.gateway.sweep(Date.now())).toBe(0);
+      expect(await gw.gateway.sweep(Date.now() + 1.5 * 86_400_000)).toBe(1); // the delivered one, not yet the quarantined one
+      expect(await gw.gateway.spool.list()).toEqual([]);
+      expect((await gw.gateway.spool.listQuarantine()).length).toBe(1);
+      expect(await gw.gateway.sweep(Date.now() + 3 * 86_400_000)).toBe(1);
+      const again = await answerOf(await post(gw.url, acceptDelivery('old-1')));
+      expect(again.codes).toEqual(['0800']);
+      expect(await gw.gateway.spool.list()).toEqual([]);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+});

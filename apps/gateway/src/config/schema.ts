@@ -101,6 +101,21 @@ export const configSchema = z
       })
       .strict()
       .default({ attempts: 8, backoffMs: 2000, concurrency: 4, prefix: 'efa', inProcessWorkers: true, lockDurationMs: 30_000 }),
+    /**
+     * How long the spool keeps messages after their final state (personal data: keep no longer than needed).
+     * The MessageId index stays, so that a late repetition is still answered as a duplicate.
+     */
+    retention: z
+      .object({
+        /** Delivered messages, in days. @defaultValue 30 */
+        deliveredDays: z.number().min(0).default(30),
+        /** Dead-lettered messages, in days (long enough to investigate and replay). @defaultValue 90 */
+        failedDays: z.number().min(0).default(90),
+        /** Rejected and quarantined messages, in days. @defaultValue 90 */
+        quarantineDays: z.number().min(0).default(90),
+      })
+      .strict()
+      .default({ deliveredDays: 30, failedDays: 90, quarantineDays: 90 }),
     tenants: z.array(tenantSchema).min(1, 'needs at least one tenant'),
     /** Connector targets by name: `{ type: hotfolder|http|sftp|smtp, …options }`. */
     connectors: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.looseObject({ type: z.string() })),

@@ -212,6 +212,31 @@ export class Spool {
     }
   }
 
+  /**
+   * Deletes messages whose final state is older than the retention (by the time of their last record change) and
+   * quarantined messages older than `quarantineDays`. Returns the number removed.
+   */
+  async sweep(retention: { deliveredDays: number; failedDays: number; quarantineDays: number }, now = Date.now()): Promise<number> {
+    const day = 86_400_000;
+    let removed = 0;
+    for (const id of await this.list()) {
+      const r = await this.get(id);
+      if (!r || !FINAL_STATES.has(r.state)) continue;
+      const keepDays = r.state === 'delivered' ? retention.deliveredDays : retention.failedDays;
+      const changed = (await stat(join(this.dir, 'messages', id, 'meta.json'))).mtimeMs;
+      if (now - changed < keepDays * day) continue;
+      await rm(join(this.dir, 'messages', id), { recursive: true, force: true });
+      removed++;
+    }
+    for (const id of await this.listQuarantine()) {
+      const changed = (await stat(join(this.dir, 'quarantine', id)).catch(() => undefined))?.mtimeMs;
+      if (changed === undefined || now - changed < retention.quarantineDays * day) continue;
+      await rm(join(this.dir, 'quarantine', id), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** Removes bodies whose reception never finished (process died mid-upload: nothing was acknowledged). */
   async sweepIncoming(): Promise<number> {
     const names = await readdir(join(this.dir, 'incoming'));
