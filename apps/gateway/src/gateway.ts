@@ -8,6 +8,8 @@ import { Queues, redisConnection } from './pipeline/queues.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { PipelineWorkers } from './pipeline/workers.js';
 import { Spool } from './spool/spool.js';
+import { applyPickup, expirePickups } from './pipeline/pickup.js';
+import type { PickupUpdate } from '@efa-gateway/connectors';
 import { join } from 'node:path';
 
 export interface GatewayOptions {
@@ -79,9 +81,15 @@ export class Gateway {
     }
   }
 
-  /** Applies the retention to the spool; never throws. */
+  /** A pull-style target confirmed pickup of (or gave up on) a delivery. */
+  pickup(update: PickupUpdate): Promise<boolean> {
+    return applyPickup(this.spool, update);
+  }
+
+  /** Applies the retention to the spool and expires overdue pickups; never throws. */
   async sweep(now?: number): Promise<number> {
     try {
+      await expirePickups(this.spool, now === undefined ? new Date() : new Date(now));
       const removed = await this.spool.sweep(this.runtime.config.retention, now);
       if (removed) this.logger.info({ removed }, 'retention: removed messages past their retention');
       return removed;

@@ -4,6 +4,7 @@ import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Queues } from '../pipeline/queues.js';
 import { replay } from '../pipeline/replay.js';
+import { applyPickup } from '../pipeline/pickup.js';
 import type { Spool } from '../spool/spool.js';
 import { osciIntake } from './osci-intake.js';
 
@@ -69,6 +70,17 @@ export function createApp(deps: AppDeps): Express {
   app.get('/api/messages/:id', async (req, res) => {
     const card = await laufzettel(deps.spool, req.params.id);
     res.status(card ? 200 : 404).json(card ?? { error: 'unknown id' });
+  });
+  // A pull endpoint (e.g. an XTA mailbox run beside the gateway) reports pickup confirmations and expiries here.
+  app.post('/api/pickups', express.json({ limit: '16kb' }), async (req, res) => {
+    const body = req.body as { idempotencyKey?: unknown; status?: unknown; at?: unknown; reference?: unknown };
+    if (typeof body?.idempotencyKey !== 'string' || (body.status !== 'picked-up' && body.status !== 'expired')) {
+      return void res.status(400).json({ error: 'needs idempotencyKey and status picked-up|expired' });
+    }
+    const at = typeof body.at === 'string' ? new Date(body.at) : new Date();
+    const reference = body.reference && typeof body.reference === 'object' ? (body.reference as Record<string, string | number>) : undefined;
+    const applied = await applyPickup(deps.spool, { idempotencyKey: body.idempotencyKey, status: body.status, at, ...(reference ? { reference } : {}) });
+    res.status(applied ? 200 : 404).json({ applied });
   });
   app.post('/api/messages/:id/replay', async (req, res) => {
     if (!deps.queues) return void res.status(503).json({ error: 'no queue' });

@@ -139,6 +139,7 @@ export class PipelineWorkers {
           state: receipt.status === 'delivered' ? 'delivered' : 'awaiting-pickup',
           attempts: attempt,
           receipt: { target: receipt.target, at: receipt.at.toISOString(), reference: { ...receipt.reference }, duplicate: receipt.duplicate },
+          ...(receipt.status === 'awaiting-pickup' && receipt.expiresAt ? { expiresAt: receipt.expiresAt.toISOString() } : {}),
         };
         if (Object.values(r.deliveries).every((d) => d.state === 'delivered')) r.state = 'delivered';
       });

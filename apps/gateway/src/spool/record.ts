@@ -6,6 +6,8 @@ export interface DeliveryState {
   attempts: number;
   /** How often an operator replayed it (part of the job id so that a replay is a new job). */
   replay?: number;
+  /** For `awaiting-pickup`: when the pickup is overdue (ISO time). */
+  expiresAt?: string;
   receipt?: { target: string; at: string; reference: Record<string, string | number>; duplicate: boolean };
   error?: { code: string; message: string; retryable: boolean };
 }
