@@ -146,18 +146,18 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       }
       record.answer = { kind: 'response', code: '0800' };
       await deps.spool.accept(incoming.path, record, bundleOf(opened));
-      await deps.spool.event(id, { stage: 'receive', event: 'received', detail: `${opened.messageType}, ${incoming.size} bytes` });
-      await deps.spool.event(id, { stage: 'verify', event: 'verified', detail: signaturesSummary(opened) });
+      await deps.spool.event(id, [
+        { stage: 'receive', event: 'received', detail: `${opened.messageType}, ${incoming.size} bytes` },
+        { stage: 'verify', event: 'verified', detail: signaturesSummary(opened) },
+      ]);
     } catch (error) {
       log.error({ err: errorSummary(error), messageId }, 'could not store the message durably');
       await deps.spool.release(tenant.id, messageId, id).catch(() => {});
       return fault('9000');
     }
     try {
-      if (deps.queues) {
-        await deps.queues.enqueue(id);
-        await deps.spool.update(id, (r) => void (r.state = r.state === 'accepted' ? 'queued' : r.state));
-      }
+      // State stays `accepted` until the process stage picks it up; the reconciler re-enqueues it if this fails.
+      if (deps.queues) await deps.queues.enqueue(id);
     } catch (error) {
       log.warn({ messageId, err: errorSummary(error) }, 'queue unavailable: stored, the reconciler enqueues it later');
     }

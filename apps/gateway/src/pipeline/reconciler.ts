@@ -38,12 +38,12 @@ export class Reconciler {
       for (const id of await this.spool.listOpen()) {
         const record = await this.spool.get(id);
         if (!record || record.state === 'delivered' || record.state === 'failed') continue;
-        if (record.state === 'accepted' || !record.route) {
-          if (!(await this.queues.process.getJob(id)) || record.state === 'accepted') {
+        if (!record.route) {
+          // Not routed yet: make sure its process job exists (accepted while Redis was down, or lost with Redis).
+          if (!(await this.queues.process.getJob(id))) {
             await this.queues.enqueue(id);
             created++;
           }
-          if (record.state === 'accepted') await this.spool.update(id, (r) => void (r.state = 'queued'));
           continue;
         }
         for (const [connector, d] of Object.entries(record.deliveries)) {

@@ -36,3 +36,14 @@ export async function appendDurably(path: string, line: string): Promise<void> {
     await h.close();
   }
 }
+
+/** Writes a new file and fsyncs its data (the caller fsyncs the directory once for several files). */
+export async function writeNewFileSynced(path: string, content: Buffer | string, mode = 0o600): Promise<void> {
+  const h = await open(path, 'wx', mode);
+  try {
+    await h.writeFile(content);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}

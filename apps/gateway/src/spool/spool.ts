@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openContent, sealContentToFile, type ContentBundle } from './content-store.js';
-import { appendDurably, fsyncDir, writeDurably } from './files.js';
+import { appendDurably, fsyncDir, writeDurably, writeNewFileSynced } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
 export class BodyTooLargeError extends Error {
@@ -67,10 +67,10 @@ export class Spool {
         },
         out,
       );
+      // Data durable now; its directory entry becomes durable where it is moved to (accept/quarantine).
       const h = await open(path, 'r');
       await h.sync();
       await h.close();
-      await fsyncDir(join(this.dir, 'incoming'));
     } catch (error) {
       await rm(path, { force: true });
       throw error;
@@ -115,8 +115,8 @@ export class Spool {
 
   /** Moves a received body into `messages/<id>/` with its record and sealed content; all fsync'd before returning. */
   async accept(incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
-    await this.#store('messages', incoming, record, content);
-    await writeDurably(join(this.dir, 'open', record.id), '');
+    await writeFile(join(this.dir, 'open', record.id), '');
+    await this.#store('messages', incoming, record, content, join(this.dir, 'open'));
   }
 
   /** Keeps a rejected message (original bytes and the reason) for inspection. */
@@ -124,14 +124,14 @@ export class Spool {
     await this.#store('quarantine', incoming, record, undefined);
   }
 
-  async #store(area: 'messages' | 'quarantine', incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
+  async #store(area: 'messages' | 'quarantine', incoming: string, record: MessageRecord, content: ContentBundle | undefined, alsoSync?: string): Promise<void> {
     const dir = join(this.dir, area, record.id);
     await mkdir(dir, { mode: 0o700 });
     await rename(incoming, join(dir, 'original.bin'));
     if (content) await sealContentToFile(join(dir, 'content.bin'), this.#key!, record.id, content);
-    await writeDurably(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
-    await fsyncDir(dir);
-    await fsyncDir(join(this.dir, area));
+    // A fresh directory: files are written in place and fsync'd, then every directory involved once, in parallel.
+    await writeNewFileSynced(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
+    await Promise.all([fsyncDir(dir), fsyncDir(join(this.dir, area)), fsyncDir(join(this.dir, 'incoming')), ...(alsoSync ? [fsyncDir(alsoSync)] : [])]);
   }
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
@@ -166,8 +166,10 @@ export class Spool {
     return record;
   }
 
-  async event(id: string, event: Omit<AuditEvent, 'at'>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
-    await appendDurably(join(this.dir, area, id, 'events.jsonl'), JSON.stringify({ at: new Date().toISOString(), ...event }));
+  async event(id: string, event: Omit<AuditEvent, 'at'> | ReadonlyArray<Omit<AuditEvent, 'at'>>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
+    const at = new Date().toISOString();
+    const lines = (Array.isArray(event) ? event : [event]).map((e) => JSON.stringify({ at, ...e })).join('\n');
+    await appendDurably(join(this.dir, area, id, 'events.jsonl'), lines);
   }
 
   async events(id: string): Promise<AuditEvent[]> {
