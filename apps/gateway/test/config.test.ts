@@ -90,3 +90,22 @@ routes:
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('operator API protection', () => {
+  it('requires the bearer token when one is configured', async () => {
+    const { startTestGateway } = await import('./support.js');
+    process.env.EFA_TEST_OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
+    const gw = await startTestGateway({ http: { host: '127.0.0.1', port: 0, operatorTokenEnv: 'EFA_TEST_OPERATOR_TOKEN' } });
+    try {
+      const api = gw.url.replace('/osci/bob', '/api/messages');
+      expect((await fetch(api)).status).toBe(401);
+      expect((await fetch(api, { headers: { authorization: 'Bearer wrong-token-0123456789abcdefgh' } })).status).toBe(401);
+      expect((await fetch(api, { headers: { authorization: `Bearer ${process.env.EFA_TEST_OPERATOR_TOKEN}` } })).status).toBe(200);
+      expect((await fetch(gw.url.replace('/osci/bob', '/healthz'))).status).toBe(200);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+      delete process.env.EFA_TEST_OPERATOR_TOKEN;
+    }
+  });
+});

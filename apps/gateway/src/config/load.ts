@@ -26,6 +26,8 @@ export interface Tenant {
 
 export interface RuntimeConfig {
   readonly config: GatewayConfig;
+  /** Bearer token for the operator API, when configured. */
+  readonly operatorToken: string | undefined;
   readonly dataDir: string;
   readonly redisUrl: string;
   readonly tenants: ReadonlyMap<string, Tenant>;
@@ -88,12 +90,17 @@ export function loadConfig(source: string | object, env: NodeJS.ProcessEnv = pro
     if (r.match.tenant && !config.tenants.some((t) => t.id === r.match.tenant)) problems.push(`routes.${i}.match.tenant: unknown tenant "${r.match.tenant}"`);
   });
 
+  const tokenEnv = config.http.operatorTokenEnv;
+  const operatorToken = tokenEnv ? env[tokenEnv] : undefined;
+  if (tokenEnv && (operatorToken === undefined || operatorToken.length < 24)) problems.push(`http.operatorTokenEnv: environment variable ${tokenEnv} must hold a token of at least 24 characters`);
+
   if (problems.length > 0) {
     for (const c of connectors.values()) void c.close();
     throw new ConfigError(problems);
   }
   return {
     config,
+    operatorToken,
     dataDir: abs(config.dataDir),
     redisUrl: config.redisUrl ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     tenants,

@@ -67,6 +67,11 @@ export const configSchema = z
          * use one per core. `auto` = the number of cores. @defaultValue 1
          */
         processes: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+        /**
+         * Environment variable holding the bearer token for the operator API (`/api/…`). Without it the API answers
+         * only requests from loopback addresses.
+         */
+        operatorTokenEnv: z.string().min(1).optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, processes: 1 }),

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { RuntimeConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
@@ -55,7 +56,19 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  // Operator API (bind the HTTP server to an internal interface or put it behind the operator's proxy).
+  // Operator API: bearer token when configured, otherwise loopback callers only.
+  app.use('/api', (req, res, next) => {
+    const token = deps.runtime.operatorToken;
+    if (token) {
+      const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+      const expected = Buffer.from(token);
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+      return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'operator token required' });
+    }
+    const remote = req.socket.remoteAddress ?? '';
+    if (remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1') return next();
+    res.status(403).json({ error: 'the operator API answers loopback callers only unless http.operatorTokenEnv is set' });
+  });
   app.get('/api/messages', async (req, res) => {
     const tenant = typeof req.query.tenant === 'string' ? req.query.tenant : undefined;
     const messageId = typeof req.query.messageId === 'string' ? req.query.messageId : undefined;
