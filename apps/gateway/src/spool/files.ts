@@ -15,13 +15,7 @@ export async function fsyncDir(path: string): Promise<void> {
 /** Temp file, fsync, rename, fsync directory: the file is either old or new after a crash, never torn. */
 export async function writeDurably(path: string, content: Buffer | string, mode = 0o600): Promise<void> {
   const tmp = join(dirname(path), `.tmp-${basename(path)}-${randomBytes(6).toString('hex')}`);
-  const h = await open(tmp, 'wx', mode);
-  try {
-    await h.writeFile(content);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+  await writeNewFileSynced(tmp, content, mode);
   await rename(tmp, path);
   await fsyncDir(dirname(path));
 }

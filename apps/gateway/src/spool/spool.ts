@@ -115,8 +115,16 @@ export class Spool {
 
   /** Moves a received body into `messages/<id>/` with its record and sealed content; all fsync'd before returning. */
   async accept(incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
-    await writeFile(join(this.dir, 'open', record.id), '');
-    await this.#store('messages', incoming, record, content, join(this.dir, 'open'));
+    const marker = join(this.dir, 'open', record.id);
+    await writeFile(marker, '');
+    try {
+      await this.#store('messages', incoming, record, content, join(this.dir, 'open'));
+    } catch (error) {
+      // Nothing was acknowledged; a stored message directory (if any) is still picked up by its MessageId retry,
+      // whose deliveries share the same idempotency keys. Without a directory the marker would only linger.
+      if (!(await stat(join(this.dir, 'messages', record.id, 'meta.json')).then(() => true, () => false))) await rm(marker, { force: true });
+      throw error;
+    }
   }
 
   /** Keeps a rejected message (original bytes and the reason) for inspection. */
