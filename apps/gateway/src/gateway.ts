@@ -7,6 +7,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { Queues, redisConnection } from './pipeline/queues.js';
 import { Reconciler } from './pipeline/reconciler.js';
 import { PipelineWorkers } from './pipeline/workers.js';
+import { loadRegistry } from './mapping/registry.js';
 import { Spool } from './spool/spool.js';
 import { applyPickup, expirePickups } from './pipeline/pickup.js';
 import type { PickupUpdate } from '@efa-gateway/connectors';
@@ -53,7 +54,8 @@ export class Gateway {
     if (swept) this.logger.info({ swept }, 'removed bodies whose reception never finished (never acknowledged)');
     await this.#probe.connect().catch(() => {});
     if (this.options.workers ?? this.runtime.config.pipeline.inProcessWorkers) {
-      this.#workers = new PipelineWorkers(this.runtime, this.spool, this.queues, this.logger, this.metrics);
+      const procedures = await loadRegistry(this.runtime.mapping);
+      this.#workers = new PipelineWorkers(this.runtime, this.spool, this.queues, this.logger, this.metrics, procedures);
       this.#workers.start(redisConnection(this.runtime.redisUrl, 'worker'));
     }
     this.#reconciler.start(this.options.reconcileMs ?? 10_000);

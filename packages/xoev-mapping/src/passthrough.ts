@@ -1,4 +1,4 @@
-import type { MappedDocument, MappingInput, MappingProcedure } from './procedure.js';
+import type { MappedDocument, MappingInput, MappingProcedure, MappingResult } from './procedure.js';
 
 function extensionFor(data: Buffer): string {
   const head = data.subarray(0, 64).toString('utf8').trimStart();
@@ -13,13 +13,14 @@ export const passthrough: MappingProcedure = {
   id: 'passthrough',
   version: '1.0.0',
   title: 'Unverändert weitergeben (Inhalte, Anlagen, Laufzettel)',
-  map(input: MappingInput): MappedDocument[] {
+  recognises: { kind: 'any' },
+  map(input: MappingInput): Promise<MappingResult> {
     const docs: MappedDocument[] = input.contents.map((c, i) => {
       const ext = c.kind === 'xml' ? 'xml' : extensionFor(c.data);
       return { name: `inhalt-${i + 1}.${ext}`, contentType: ext === 'xml' ? 'application/xml' : ext === 'json' ? 'application/json' : 'application/octet-stream', role: i === 0 ? 'primary' : 'attachment', data: c.data };
     });
     for (const a of input.attachments) docs.push({ name: a.refId, contentType: a.contentType, role: 'attachment', data: a.data });
     docs.push({ name: 'laufzettel.json', contentType: 'application/json', role: 'attachment', data: Buffer.from(JSON.stringify(input.report, null, 2)) });
-    return docs;
+    return Promise.resolve({ documents: docs, validation: { input: 'not-checked', output: { status: 'not-applicable' } } });
   },
 };

@@ -1,7 +1,7 @@
 /**
- * The minimal procedure interface the gateway pipeline uses. A procedure turns the opened content of one message
- * into the documents a target receives. Pure: the same input gives the same documents (the pipeline may map again
- * on a retry instead of storing mapped output).
+ * The procedure interface the gateway pipeline uses. A procedure turns the opened content of one message into the
+ * documents a target receives. Pure: the same input gives the same documents (the pipeline may map again on a retry
+ * instead of storing mapped output).
  */
 export interface MappingInput {
   readonly messageId: string;
@@ -24,20 +24,54 @@ export interface MappedDocument {
   readonly data: Buffer;
 }
 
+/** How a procedure recognises its input. */
+export type Recognition =
+  | { readonly kind: 'xml'; readonly rootElement: string; readonly namespace: string }
+  | { readonly kind: 'json'; readonly schemaIds: readonly string[] }
+  | { readonly kind: 'any' };
+
 export interface MappingProcedure {
   readonly id: string;
   readonly version: string;
   readonly title: string;
-  map(input: MappingInput): MappedDocument[];
+  /** What the procedure takes; used to pick a procedure when a route names none. */
+  readonly recognises?: Recognition;
+  /** Target standard, e.g. `{ standard: 'xdomea', version: '3.0.0', messageType: 'Abgabe.Abgabe.0401' }`. */
+  readonly target?: { readonly standard: string; readonly version: string; readonly messageType: string };
+  map(input: MappingInput): Promise<MappingResult>;
 }
 
-/** A permanent mapping failure (the pipeline dead-letters it without retrying). */
+/** What a mapping produced and how it was checked (recorded in the Laufzettel). */
+export interface MappingResult {
+  readonly documents: MappedDocument[];
+  readonly validation: {
+    readonly input: 'valid' | 'not-checked';
+    readonly output: { readonly status: 'valid' } | { readonly status: 'skipped'; readonly reason: string } | { readonly status: 'not-applicable' };
+  };
+}
+
+/** One broken rule: `path` is a JSON pointer into the input or an XPath into the output. */
+export interface ValidationIssue {
+  readonly side: 'input' | 'output';
+  readonly path: string;
+  /** A label a person understands (the field's title), when one is known. */
+  readonly label?: string;
+  readonly rule: string;
+  readonly message: string;
+}
+
+/**
+ * A permanent mapping failure: the pipeline dead-letters it without retrying. Codes:
+ * `INPUT_UNRECOGNISED`, `INPUT_MALFORMED`, `INPUT_INVALID`, `OUTPUT_INVALID`, `SCHEMA_UNAVAILABLE`,
+ * `PROCEDURE_FAILED`, `MAPPING_FAILED`.
+ */
 export class MappingError extends Error {
   override readonly name = 'MappingError';
   constructor(
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly issues: readonly ValidationIssue[] = [],
   ) {
     super(message);
   }

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { CONNECTOR_TYPES, formatIssues, type Connector } from '@efa-gateway/connectors';
 import { loadCertificate, loadPkcs12, TrustStore, type KeyIdentity } from '@efa-gateway/osci';
 import { parse as parseYaml } from 'yaml';
-import { PROCEDURES } from '../mapping/registry.js';
+import { knownProcedureIds, mappingSettings, type MappingSettings } from '../mapping/registry.js';
 import { configSchema, type GatewayConfig, type RouteConfig, type TenantConfig } from './schema.js';
 
 /** Every problem of a configuration, reported together. */
@@ -33,6 +33,7 @@ export interface RuntimeConfig {
   readonly tenants: ReadonlyMap<string, Tenant>;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly routes: readonly RouteConfig[];
+  readonly mapping: MappingSettings;
 }
 
 /** Reads YAML (or takes an object), validates the whole of it and loads keys, trust anchors and connectors. */
@@ -84,9 +85,19 @@ export function loadConfig(source: string | object, env: NodeJS.ProcessEnv = pro
     }
   }
 
+  const mapping = mappingSettings(config, baseDir);
+  let procedureIds: string[] = [];
+  try {
+    procedureIds = knownProcedureIds(mapping);
+  } catch (error) {
+    problems.push(`mapping.procedureDirs: ${(error as Error).message}`);
+  }
+  for (const [i, dir] of mapping.procedureDirs.entries()) if (!existsSync(dir)) problems.push(`mapping.procedureDirs.${i}: ${dir} does not exist`);
+  for (const [i, file] of mapping.catalogs.entries()) if (!existsSync(file)) problems.push(`mapping.catalogs.${i}: ${file} does not exist`);
+  if (mapping.schemaDir !== undefined && !existsSync(mapping.schemaDir)) problems.push(`mapping.schemaDir: ${mapping.schemaDir} does not exist`);
   config.routes.forEach((r, i) => {
     for (const c of r.connectors) if (!(c in config.connectors)) problems.push(`routes.${i}.connectors: unknown connector "${c}"`);
-    if (!PROCEDURES.has(r.procedure)) problems.push(`routes.${i}.procedure: unknown procedure "${r.procedure}" (known: ${[...PROCEDURES.keys()].join(', ')})`);
+    if (!procedureIds.includes(r.procedure)) problems.push(`routes.${i}.procedure: unknown procedure "${r.procedure}" (known: ${procedureIds.join(', ')})`);
     if (r.match.tenant && !config.tenants.some((t) => t.id === r.match.tenant)) problems.push(`routes.${i}.match.tenant: unknown tenant "${r.match.tenant}"`);
   });
 
@@ -106,6 +117,7 @@ export function loadConfig(source: string | object, env: NodeJS.ProcessEnv = pro
     tenants,
     connectors,
     routes: config.routes,
+    mapping,
   };
 }
 

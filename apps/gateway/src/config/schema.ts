@@ -110,6 +110,17 @@ export const configSchema = z
      * How long the spool keeps messages after their final state (personal data: keep no longer than needed).
      * The MessageId index stays, so that a late repetition is still answered as a duplicate.
      */
+    mapping: z
+      .object({
+        /** Directory with the official XSDs and code lists (its `catalog.xml` wins over the project catalog). @defaultValue EFA_SCHEMA_DIR or ../shared/schemas */
+        schemaDir: z.string().min(1).optional(),
+        /** Further XML catalogs; entries resolve against each catalog's folder. */
+        catalogs: z.array(z.string().min(1)).default([]),
+        /** Folders holding the operator's own procedure folders (manifest.json, index.ts …). */
+        procedureDirs: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ catalogs: [], procedureDirs: [] }),
     retention: z
       .object({
         /** Delivered messages, in days. @defaultValue 30 */

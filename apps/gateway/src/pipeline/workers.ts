@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { isConnectorError, type Delivery, type DeliveryDocument } from '@efa-gateway/connectors';
-import { MappingError } from '@efa-gateway/xoev-mapping';
+import { MappingError, type MappingInput, type MappingProcedure, type ProcedureRegistry } from '@efa-gateway/xoev-mapping';
 import type { RuntimeConfig } from '../config/load.js';
-import { PROCEDURES } from '../mapping/registry.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Spool } from '../spool/spool.js';
@@ -34,6 +33,7 @@ export class PipelineWorkers {
     private readonly queues: Queues,
     private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
+    private readonly procedures: ProcedureRegistry,
   ) {}
 
   start(connection: ConnectionOptions): void {
@@ -70,29 +70,38 @@ export class PipelineWorkers {
       await this.#fail(record, 'NO_ROUTE', 'no route matches this message (tenant, service, root element)');
       throw new UnrecoverableError('no route');
     }
-    const procedure = PROCEDURES.get(route.procedure)!;
     if (!record.route) {
+      const input = await this.#mappingInput(record);
+      const procedure = this.#procedureFor(route.procedure, input);
+      if (!procedure) {
+        await this.#fail(record, 'NO_PROCEDURE', `route ${route.name}: no procedure recognises this message's content`);
+        throw new UnrecoverableError('NO_PROCEDURE');
+      }
+      let validation;
+      const mapStarted = performance.now();
       try {
-        procedure.map(await this.#mappingInput(record));
+        ({ validation } = await procedure.map(input));
       } catch (error) {
         const code = error instanceof MappingError ? error.code : 'MAPPING_FAILED';
         await this.#fail(record, code, (error as Error).message);
         throw new UnrecoverableError(code);
       }
+      this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
       await this.spool.update(id, (r) => {
-        r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors };
+        r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
         r.state = 'processing';
         for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
       });
       await this.spool.event(id, { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` });
-      await this.spool.event(id, { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}` });
+      const output = validation.output.status === 'skipped' ? `output not validated: ${validation.output.reason}` : `output ${validation.output.status}`;
+      await this.spool.event(id, { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` });
     }
     const current = (await this.spool.get(id))!;
     for (const connector of route.connectors) {
       if (current.deliveries[connector]?.state !== 'pending') continue;
       await this.queues.deliver.add('deliver', { id, connector }, this.#deliverOptions(deliverJobId(id, connector, current.deliveries[connector]?.replay ?? 0)));
     }
-    log.info({ route: route.name, procedure: procedure.id }, 'routed');
+    log.info({ route: route.name, procedure: current.route?.procedure }, 'routed');
     this.metrics.stageDuration.observe({ stage: 'process' }, (performance.now() - started) / 1000);
   }
 
@@ -114,9 +123,10 @@ export class PipelineWorkers {
     const connector = this.runtime.connectors.get(name);
     if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'deliver', connector: name });
-    const procedure = PROCEDURES.get(record.route.procedure);
+    const procedure = this.procedures.get(record.route.procedure);
     if (!procedure) throw new UnrecoverableError(`procedure ${record.route.procedure} is not available`);
-    const documents: DeliveryDocument[] = procedure.map(await this.#mappingInput(record)).map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length, open: () => Readable.from([d.data]) }));
+    const mapped = await procedure.map(await this.#mappingInput(record));
+    const documents: DeliveryDocument[] = mapped.documents.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length, open: () => Readable.from([d.data]) }));
     const delivery: Delivery = {
       id: `${id}/${name}`,
       idempotencyKey: idempotencyKey(record, name),
@@ -183,7 +193,11 @@ export class PipelineWorkers {
     this.metrics.deadLetters.inc({ connector: '-', code });
   }
 
-  async #mappingInput(record: MessageRecord) {
+  #procedureFor(name: string, input: MappingInput): MappingProcedure | undefined {
+    return name === 'auto' ? this.procedures.recognise(input) : this.procedures.get(name);
+  }
+
+  async #mappingInput(record: MessageRecord): Promise<MappingInput> {
     const bundle = await this.spool.content(record.id);
     return {
       messageId: record.messageId ?? record.id,

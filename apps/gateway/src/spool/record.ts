@@ -1,3 +1,4 @@
+import type { MappingResult } from '@efa-gateway/xoev-mapping';
 /** The spool record of one received message (meta.json): what it is, what was verified, where it is in the pipeline. */
 export type MessageState = 'accepted' | 'queued' | 'processing' | 'delivered' | 'failed' | 'quarantined' | 'rejected';
 
@@ -30,7 +31,7 @@ export interface MessageRecord {
   /** Error that rejected or quarantined the message. */
   error?: { code: string; reason: string; layer: string; message: string };
   metadata: Record<string, string>;
-  route?: { name: string; procedure: string; procedureVersion: string; connectors: string[] };
+  route?: { name: string; procedure: string; procedureVersion: string; connectors: string[]; validation?: MappingResult['validation'] };
   deliveries: Record<string, DeliveryState>;
 }
 
