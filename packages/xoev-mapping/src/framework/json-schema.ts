@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ValidationIssue } from '../procedure.js';
 
 /** Largest JSON application the framework parses. */
@@ -10,7 +11,7 @@ export type JsonSchema = Record<string, unknown>;
 export class CompiledJsonSchema {
   readonly #validate: ValidateFunction;
   constructor(readonly schema: JsonSchema) {
-    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
     this.#validate = ajv.compile(schema);
   }
 
