@@ -110,16 +110,16 @@ async function run(args: Args): Promise<number> {
   };
   try {
     const result = await procedure.map(input);
-    const out = args.options.get('--out')?.[0];
+    const outDir = args.options.get('--out')?.[0];
     for (const d of result.documents) {
-      if (out) {
-        mkdirSync(out, { recursive: true });
-        writeFileSync(path.join(out, d.name), d.data);
+      if (outDir) {
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(path.join(outDir, d.name), d.data);
       }
-      if (!out && d.role === 'primary' && d.contentType === 'application/xml') process.stdout.write(d.data);
+      if (!outDir && d.role === 'primary' && d.contentType === 'application/xml') process.stdout.write(d.data);
     }
     const v = result.validation.output;
-    console.error(`documents: ${result.documents.map((d) => `${d.name} (${d.data.length} bytes)`).join(', ')}${out ? ` → ${out}` : ''}`);
+    console.error(`documents: ${result.documents.map((d) => `${d.name} (${d.data.length} bytes)`).join(', ')}${outDir ? ` → ${outDir}` : ''}`);
     console.error(`input: ${result.validation.input}; output: ${v.status}${v.status === 'skipped' ? ` (${v.reason})` : ''}`);
     return 0;
   } catch (error) {
