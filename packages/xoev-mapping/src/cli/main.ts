@@ -63,7 +63,13 @@ function scaffold(args: Args): number {
     }
   };
   rewrite(target);
-  if (existsSync(path.join(target, 'index.ts.template'))) renameSync(path.join(target, 'index.ts.template'), path.join(target, 'index.ts'));
+  const entry = path.join(target, 'index.ts');
+  renameSync(path.join(target, 'index.ts.template'), entry);
+  if (path.resolve(parent) !== path.resolve(BUILTIN_PROCEDURES_DIR)) {
+    // Outside the package the relative imports would not resolve: point them at this package's sources.
+    const src = path.resolve(BUILTIN_PROCEDURES_DIR, '..');
+    writeFileSync(entry, readFileSync(entry, 'utf8').replaceAll("'../../", `'${src}/`));
+  }
   out(`created ${target}\nnext: edit manifest.json, input.schema.json and index.ts, then run: pnpm mapping test ${id}`);
   return 0;
 }
