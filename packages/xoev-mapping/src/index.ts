@@ -1,4 +1,4 @@
-export { MappingError, type MappedDocument, type MappingInput, type MappingProcedure, type MappingResult, type Recognition, type ValidationIssue } from './procedure.js';
+export { MAPPING_ERROR_CODES, MappingError, type MappedDocument, type MappingInput, type MappingProcedure, type MappingResult, type Recognition, type ValidationIssue } from './procedure.js';
 export { passthrough } from './passthrough.js';
 export { SchemaDirectory, PROJECT_CATALOG } from './framework/catalog.js';
 export { readGenericode, type CodeList } from './framework/codelist.js';

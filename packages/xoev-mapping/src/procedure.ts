@@ -60,11 +60,18 @@ export interface ValidationIssue {
   readonly message: string;
 }
 
-/**
- * A permanent mapping failure: the pipeline dead-letters it without retrying. Codes:
- * `INPUT_UNRECOGNISED`, `INPUT_MALFORMED`, `INPUT_INVALID`, `OUTPUT_INVALID`, `SCHEMA_UNAVAILABLE`,
- * `PROCEDURE_FAILED`, `MAPPING_FAILED`.
- */
+/** Every MappingError code with its meaning; docs/errors.md has one row per code (a test checks it). */
+export const MAPPING_ERROR_CODES = {
+  INPUT_UNRECOGNISED: 'The message has no content in the format the procedure reads.',
+  INPUT_MALFORMED: 'The application is not well-formed JSON/XML, or XML with a DOCTYPE/entities.',
+  INPUT_INVALID: 'The application breaks the input schema or a rule of the procedure; one issue per field.',
+  OUTPUT_INVALID: 'The procedure produced a message that fails the official XSD (a mapping bug); XPath and XSD message given.',
+  SCHEMA_UNAVAILABLE: 'A required XSD or code list is not installed in the schema directory.',
+  CODELIST_NO_ENTRY: 'The installed code list has no code for a value (e.g. a file format).',
+  PROCEDURE_FAILED: 'The procedure threw an unexpected error.',
+} as const;
+
+/** A permanent mapping failure: the pipeline dead-letters it without retrying (codes: MAPPING_ERROR_CODES). */
 export class MappingError extends Error {
   override readonly name = 'MappingError';
   constructor(

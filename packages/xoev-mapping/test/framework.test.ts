@@ -98,3 +98,11 @@ describe('pnpm mapping (authoring CLI)', () => {
     expect(ran).toContain('<xdomea:Abgabe.Abgabe.0401');
   }, 60_000);
 });
+
+describe('error registry', () => {
+  it('every mapping error code has a row in docs/errors.md', async () => {
+    const { MAPPING_ERROR_CODES } = await import('../src/index.js');
+    const doc = readFileSync(join(BUILTIN_PROCEDURES_DIR, '../../../../docs/errors.md'), 'utf8');
+    for (const code of Object.keys(MAPPING_ERROR_CODES)) expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\|`));
+  });
+});
