@@ -1,0 +1,75 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import { afterAll, describe, expect, it } from 'vitest';
+import { snapshotDirectory } from '@efa-gateway/connectors/testing';
+import { BUILTIN_PROCEDURES_DIR } from '@efa-gateway/xoev-mapping';
+import { post, SHARED, startTestGateway, until, vector, type TestGateway } from './support.js';
+
+const SCHEMAS = join(SHARED, 'schemas');
+const TEST_CATALOG = join(BUILTIN_PROCEDURES_DIR, '../../test/fixtures/codelists/catalog.xml');
+const work = mkdtempSync(join(tmpdir(), 'gw-mapping-'));
+const gateways: TestGateway[] = [];
+afterAll(async () => {
+  for (const g of gateways) await g.gateway.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A procedure folder whose mapping writes an element xdomea does not define (a mapping bug). */
+function brokenProcedureDir(): string {
+  const dir = join(work, 'procedures');
+  const folder = join(dir, 'kaputt');
+  cpSync(join(BUILTIN_PROCEDURES_DIR, '../../template'), folder, { recursive: true });
+  for (const f of ['manifest.json', 'input.schema.json']) writeFileSync(join(folder, f), readFileSync(join(folder, f), 'utf8').replaceAll('__ID__', 'kaputt'));
+  const src = join(BUILTIN_PROCEDURES_DIR, '..');
+  const code = readFileSync(join(folder, 'index.ts.template'), 'utf8')
+    .replaceAll("'../../", `'${src}/`)
+    .replace("leaf(`${X}Importbestaetigung`, '1')", "leaf(`${X}Importbestaetigung`, '1'), leaf(`${X}Unbekannt`, 'x')")
+    .replace('const data = ctx.application.json as Antrag;', "const data: Antrag = { antragsteller: { familienname: 'Vektor' } };");
+  rmSync(join(folder, 'index.ts.template'));
+  // Any content: the reference vector carries XML, not the template's JSON.
+  const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+  writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, recognises: { kind: 'any' }, input: { format: 'any' } }));
+  writeFileSync(join(folder, 'index.ts'), code);
+  return dir;
+}
+
+describe('map stage with xÖV procedures', () => {
+  it('maps the reference AcceptDelivery to a schema-valid xdomea package in the DMS hotfolder and records the validation', async () => {
+    const gw = await startTestGateway({ mapping: { schemaDir: SCHEMAS, catalogs: [TEST_CATALOG], procedureDirs: [] }, routes: [{ name: 'dms', procedure: 'xdomea-akte', connectors: ['outbox'] }] } as never);
+    gateways.push(gw);
+    await post(gw.url, await vector('b-accept-delivery'));
+    const id = (await gw.gateway.spool.findByMessageId('bob', 'vec-S-accept-0001'))!;
+    const record = await until('delivery', async () => {
+      const r = await gw.gateway.spool.get(id);
+      return r?.state === 'delivered' ? r : undefined;
+    });
+    expect(record.route).toMatchObject({ procedure: 'xdomea-akte', procedureVersion: '1.0.0', validation: { input: 'not-checked', output: { status: 'valid' } } });
+    const events = await gw.gateway.spool.events(id);
+    expect(events.some((e) => e.stage === 'map' && /xdomea-akte 1\.0\.0; input not-checked; output valid/.test(e.detail ?? ''))).toBe(true);
+    const zip = (await snapshotDirectory(gw.outbox)).find((f) => f.name.endsWith('_Abgabe.Abgabe.0401.zip'))!;
+    expect(zip).toBeDefined();
+    const names = Object.keys(unzipSync(new Uint8Array(readFileSync(join(gw.outbox, zip.name)))));
+    expect(names.some((n) => n.endsWith('_antrag.pdf'))).toBe(true);
+    expect(names.some((n) => n.endsWith('_anlage1.bin'))).toBe(true);
+  });
+
+  it('dead-letters a message whose mapping produces invalid xÖV, with the XPath and the XSD message, and delivers nothing', async () => {
+    const gw = await startTestGateway({ mapping: { schemaDir: SCHEMAS, catalogs: [], procedureDirs: [brokenProcedureDir()] }, routes: [{ name: 'dms', procedure: 'kaputt', connectors: ['outbox'] }] } as never);
+    gateways.push(gw);
+    await post(gw.url, await vector('b-accept-delivery'));
+    const id = (await gw.gateway.spool.findByMessageId('bob', 'vec-S-accept-0001'))!;
+    const record = await until('dead letter', async () => {
+      const r = await gw.gateway.spool.get(id);
+      return r?.state === 'failed' ? r : undefined;
+    });
+    expect(record.error).toMatchObject({ code: 'OUTPUT_INVALID' });
+    expect(record.error?.message).toMatch(/xdomea:Kopf\[1\]\/xdomea:Unbekannt\[1\].*not expected/);
+    expect(await snapshotDirectory(gw.outbox)).toEqual([]);
+  });
+
+  it('refuses a configuration that routes to an unknown procedure', async () => {
+    await expect(startTestGateway({ routes: [{ name: 'x', procedure: 'gibt-es-nicht', connectors: ['outbox'] }] })).rejects.toThrow(/unknown procedure "gibt-es-nicht" \(known: auto, passthrough, xdomea-akte/);
+  });
+});
