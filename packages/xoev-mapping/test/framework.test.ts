@@ -75,6 +75,24 @@ describe('input handling', () => {
     await expect(p.map({ ...base, contents: [{ id: 'a', kind: 'xml', data: Buffer.from('<a/>') }] })).rejects.toMatchObject({ code: 'INPUT_UNRECOGNISED' });
   });
 
+  it('keeps application content out of error messages (they reach the Laufzettel and logs)', async () => {
+    const p = (await testRegistry()).get('xgewerbeanzeige-anmeldung')!;
+    const e = (await p.map({ ...base, contents: [{ id: 'a', kind: 'base64', data: Buffer.from('{"familienname": Müller-Lüdenscheidt}') }] }).catch((x: unknown) => x)) as MappingError;
+    expect(e.code).toBe('INPUT_MALFORMED');
+    expect(e.message).toMatch(/^application is not valid JSON/);
+    expect(e.message).not.toContain('Müller');
+    const schema = (await testRegistry()).schemas!.forNamespace('urn:xoev-de:xdomea:schema:3.0.0');
+    const xml = `<xdomea:Abgabe.Abgabe.0401 xmlns:xdomea="urn:xoev-de:xdomea:schema:3.0.0"><xdomea:Kopf>
+<xdomea:ProzessID>Erika Mustermann</xdomea:ProzessID>
+<xdomea:Nachrichtentyp listURI="Jürgen Weiß" listVersionID="2.0"><code>0401</code></xdomea:Nachrichtentyp>
+<xdomea:Erstellungszeitpunkt>Anna Schmidt</xdomea:Erstellungszeitpunkt>
+</xdomea:Kopf></xdomea:Abgabe.Abgabe.0401>`;
+    const issues = schema.validate(xml, 'output');
+    expect(issues.length).toBeGreaterThanOrEqual(3);
+    for (const name of ['Erika', 'Jürgen', 'Anna']) expect(issues.map((i) => i.message).join('\n')).not.toContain(name);
+    expect(issues[0]!.message).toMatch(/ProzessID.*The value \(redacted\) is not accepted by the pattern/);
+  });
+
   it('recognises procedures by JSON $schema id; unknown content is left to the route', async () => {
     const registry = await testRegistry();
     const data = readFileSync(join(BUILTIN_PROCEDURES_DIR, 'xgewerbeanzeige-anmeldung/fixtures/01-einzelkaufmann-friseur/input.json'));

@@ -44,7 +44,7 @@ export interface OutputFile {
 
 export interface ProcedureOutput {
   /** The xÖV message; validated against the target schema before anything leaves. */
-  readonly message: { readonly fileName: string; readonly root: XmlNode };
+  readonly message: { readonly fileName: string; readonly root: XmlNode | undefined };
   /** Primary documents that travel with the message. */
   readonly files?: readonly OutputFile[];
   /** `zip`: message and files in one archive; `files`: the message as primary document, files as attachments. */

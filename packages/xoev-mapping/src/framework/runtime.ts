@@ -74,7 +74,9 @@ export class ProcedureRuntime implements MappingProcedure {
         try {
           json = parseJson(picked.raw);
         } catch (error) {
-          throw new MappingError('INPUT_MALFORMED', `application is not valid JSON: ${(error as Error).message}`);
+          // V8's message quotes the input around the error: keep only the position (no application content in errors).
+          const where = /(position \d+|line \d+ column \d+)/.exec((error as Error).message)?.[1];
+          throw new MappingError('INPUT_MALFORMED', `application is not valid JSON${where ? ` (${where})` : ''}`);
         }
         const issues = this.#inputSchema?.validate(json) ?? [];
         if (issues.length) throw new MappingError('INPUT_INVALID', `application does not match the input schema of ${this.id}: ${summary(issues)}`, issues[0]?.path, issues);
@@ -133,6 +135,7 @@ export class ProcedureRuntime implements MappingProcedure {
       if (error instanceof MappingError) throw error;
       throw new MappingError('PROCEDURE_FAILED', `procedure ${this.id} failed: ${(error as Error).message}`);
     }
+    if (!output.message.root) throw new MappingError('PROCEDURE_FAILED', `procedure ${this.id} produced no message`);
     const messageXml = serialize(output.message.root);
     let outputValidation: MappingResult['validation']['output'];
     try {

@@ -49,6 +49,17 @@ function describeLibError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * libxml2 quotes the offending value in its messages ("The value 'Müller' is not accepted by the pattern …").
+ * Values can be personal data and the message ends up in the Laufzettel and logs, so it is replaced; element,
+ * attribute and schema-side names stay.
+ */
+export function redactValues(message: string): string {
+  return message
+    .replace(/The value '.*?' (is not|does not|of|has)\b/g, 'The value (redacted) $1')
+    .replace(/^(Element '[^']*'(?:, attribute '[^']*')?: )'.*?' (is not a valid value)/, '$1(redacted) $2');
+}
+
 /** Turns libxml2's "Element '{ns}x': …" messages into a short rule name. */
 function ruleOf(message: string): string {
   if (/is not expected|Missing child element|not allowed/i.test(message)) return 'content-model';
@@ -100,7 +111,7 @@ export class CompiledSchema {
     } catch (error) {
       if (!(error instanceof XmlLibError)) throw error;
       const lines = xpathsByLine(doc);
-      return error.details.map((d) => ({ side, path: lines.get(d.line) ?? `line ${d.line}`, rule: ruleOf(d.message), message: d.message.trim() }));
+      return error.details.map((d) => ({ side, path: lines.get(d.line) ?? `line ${d.line}`, rule: ruleOf(d.message), message: redactValues(d.message.trim()) }));
     } finally {
       doc.dispose();
     }

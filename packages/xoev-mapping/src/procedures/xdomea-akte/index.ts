@@ -3,7 +3,6 @@ import { extensionOf, safeFileName } from '../../framework/files.js';
 import { verificationLines, type FormSection } from '../../framework/form-view.js';
 import { renderApplicationPdf } from '../../framework/pdf.js';
 import { el, empty, leaf, type XmlNode } from '../../framework/xml-builder.js';
-import { MappingError } from '../../procedure.js';
 import { dateiformatCode, DATEIFORMAT_LIST, DATEIFORMAT_VERSION } from './dateiformat.js';
 
 const X = 'xdomea:';
@@ -149,7 +148,6 @@ export default defineProcedure<Akte>({
         ),
       ),
     );
-    if (!root) throw new MappingError('PROCEDURE_FAILED', 'empty xdomea message');
     const files: OutputFile[] = documents.map((d) => ({ name: d.fileName, contentType: d.contentType, data: d.data }));
     return { message: { fileName: `${processId}_${MESSAGE}.xml`, root }, files, packaging: { kind: 'zip', name: `${processId}_${MESSAGE}.zip` } };
   },

@@ -1,6 +1,5 @@
 import { defineProcedure } from '../../framework/define.js';
 import { el, leaf, type XmlNode } from '../../framework/xml-builder.js';
-import { MappingError } from '../../procedure.js';
 
 const P = 'xga:';
 const NS = 'http://www.xgewerbeanzeige.de/spezifikation/2.2';
@@ -162,7 +161,6 @@ export default defineProcedure<Gewerbeanmeldung>({
         ),
       ),
     );
-    if (!root) throw new MappingError('PROCEDURE_FAILED', 'empty message');
     return { message: { fileName: `${ctx.uuid('nachricht')}_${MESSAGE}.xml`, root }, packaging: { kind: 'files' } };
   },
 });

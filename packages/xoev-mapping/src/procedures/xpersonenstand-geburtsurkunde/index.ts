@@ -1,6 +1,5 @@
 import { defineProcedure } from '../../framework/define.js';
 import { el, leaf, type XmlNode } from '../../framework/xml-builder.js';
-import { MappingError } from '../../procedure.js';
 
 const P = 'xpsw:';
 const NS = 'http://xpsw.domap.de/xpsw2611';
@@ -102,7 +101,6 @@ export default defineProcedure<Urkundenbestellung>({
       el(`${P}angeforderteUrkunden`, null, leaf(`${P}anzahlStandardformat`, b.urkunden.geburtsurkunde), leaf(`${P}anzahlRegisterausdruck`, b.urkunden.registerausdruck), leaf(`${P}anzahlCIEC16`, b.urkunden.mehrsprachig)),
       ctx.input.attachments.map((att) => el(`${P}anhang`, { filesize: String(att.data.length) }, leaf(`${P}dokumentid`, att.refId), leaf(`${P}dokumentart`, 'Nachweis'))),
     );
-    if (!root) throw new MappingError('PROCEDURE_FAILED', 'empty message');
     const files = ctx.input.attachments.map((att) => ({ name: att.refId, contentType: att.contentType, data: att.data }));
     return { message: { fileName: `${ctx.uuid('nachricht')}_${MESSAGE}.xml`, root }, files, packaging: { kind: 'files' } };
   },
