@@ -62,7 +62,9 @@ const port = await new Promise<number>((resolvePort) => {
 });
 config.http.port = port;
 await writeFile(join(dataDir, 'gateway.yaml'), stringify(config));
-const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'start', '--config', join(dataDir, 'gateway.yaml')], {
+// BENCH_NODE_ARGS: extra Node flags for the gateway process (e.g. --cpu-prof --cpu-prof-dir=DIR for profiling).
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'start', '--config', join(dataDir, 'gateway.yaml')], {
   env: { ...process.env, BENCH_PIN: '123456', LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
   cwd: join(import.meta.dirname, '../../..'),
@@ -95,6 +97,20 @@ async function gatewayRss(): Promise<number> {
   return total;
 }
 
+/** CPU seconds (user + system) used so far by the gateway processes. */
+async function gatewayCpuSeconds(): Promise<number> {
+  let ticks = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pid) !== child.pid && Number(fields[1]) !== child.pid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+    if (process.env.BENCH_CPU_SPLIT) process.stderr.write(`cpu ${pid} user ${fields[11]} sys ${fields[12]}\n`);
+  }
+  return ticks / 100;
+}
+
 async function waitDelivered(n: number): Promise<void> {
   for (;;) {
     const records = await Promise.all((await gateway.spool.list()).map((id) => gateway.spool.get(id)));
@@ -107,6 +123,7 @@ async function waitDelivered(n: number): Promise<void> {
 out(`building ${SMALL} small AcceptDeliveries (client side, not timed) …`);
 const bodies = Array.from({ length: SMALL }, (_, i) => acceptDelivery(`bench-small-${i}`));
 const latencies: number[] = [];
+const cpuBefore = await gatewayCpuSeconds();
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -123,6 +140,7 @@ await Promise.all(
 const answered = performance.now();
 await waitDelivered(SMALL);
 const delivered = performance.now();
+const cpuSmall = (await gatewayCpuSeconds()) - cpuBefore;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
 
@@ -142,6 +160,7 @@ out(`\ngateway pipeline bench (gateway processes: ${PROCESSES}, ${CONCURRENCY} c
 row('RSA-4096 private operations', `${rsaPerSecond.toFixed(1)} ops/s`, `≥ 3 per message ⇒ bound ≈ ${(rsaPerSecond / 3).toFixed(0)} msg/s per core`);
 row(`${SMALL} small messages answered`, `${(SMALL / ((answered - started) / 1000)).toFixed(1)} msg/s`);
 row(`${SMALL} small messages delivered to the hotfolder`, `${(SMALL / ((delivered - started) / 1000)).toFixed(1)} msg/s`);
+row('gateway CPU time per small message', `${((cpuSmall * 1000) / SMALL).toFixed(1)} ms`, `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average`);
 row('answer latency p50 / p99', `${pct(50)} / ${pct(99)} ms`);
 row(`${LARGE_MB} MB message answered`, `${((large.length / 1e6) / ((lAnswered - lStart) / 1000)).toFixed(1)} MB/s`);
 row(`${LARGE_MB} MB message delivered`, `${((large.length / 1e6) / ((lDelivered - lStart) / 1000)).toFixed(1)} MB/s`);

