@@ -35,11 +35,12 @@ const rsaPerSecond = ops / ((performance.now() - rsaStart) / 1000);
 const dataDir = await mkdtemp(join(tmpdir(), 'efa-bench-'));
 const outbox = join(dataDir, 'outbox');
 await mkdir(outbox);
-const PROCESSES = process.env.BENCH_PROCESSES ?? 'auto';
+const PROCESSES = process.env.BENCH_PROCESSES ?? '1';
+const OPEN_THREADS = process.env.BENCH_OPEN_THREADS ?? 'auto';
 const config = {
   dataDir,
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  http: { host: '127.0.0.1', port: 0, processes: PROCESSES === 'auto' ? 'auto' : Number(PROCESSES) },
+  http: { host: '127.0.0.1', port: 0, processes: PROCESSES === 'auto' ? 'auto' : Number(PROCESSES), openThreads: OPEN_THREADS === 'auto' ? 'auto' : Number(OPEN_THREADS) },
   limits: { maxMessageBytes: 1024 * 1024 * 1024 },
   pipeline: { prefix: `bench-${Date.now()}`, concurrency: 8, backoffMs: 200 },
   tenants: [

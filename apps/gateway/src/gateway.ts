@@ -9,6 +9,7 @@ import { Reconciler } from './pipeline/reconciler.js';
 import { PipelineWorkers } from './pipeline/workers.js';
 import { loadRegistry } from './mapping/registry.js';
 import { Spool } from './spool/spool.js';
+import { OpenPool } from './http/open-pool.js';
 import { applyPickup, expirePickups } from './pipeline/pickup.js';
 import type { PickupUpdate } from '@efa-gateway/connectors';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ export class Gateway {
   #reconciler: Reconciler;
   #probe: Redis;
   #sweeper: NodeJS.Timeout | undefined;
+  #opener: OpenPool | undefined;
 
   constructor(
     readonly runtime: RuntimeConfig,
@@ -64,7 +66,9 @@ export class Gateway {
     void this.sweep();
     let port = 0;
     if (this.options.http ?? true) {
-      const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady() });
+      this.#opener = new OpenPool(this.runtime, this.spool.contentKey, this.runtime.config.http.openThreads);
+      const opener = this.#opener;
+      const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady(), opener });
       const { host, port: wanted } = this.runtime.config.http;
       this.#server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(wanted, host, (error?: Error) => (error ? reject(error) : resolve(s)));
@@ -112,6 +116,7 @@ export class Gateway {
       this.#server.closeAllConnections();
       await new Promise((r) => this.#server!.close(r));
     }
+    await this.#opener?.close();
     await this.#workers?.close();
     await this.queues.close();
     this.#probe.disconnect();

@@ -68,13 +68,18 @@ export const configSchema = z
          */
         processes: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
         /**
+         * Worker threads per process that open, verify and answer messages (the RSA work), so the event loop stays free
+         * for HTTP, spool and Redis. `auto` = the number of cores; 0 = on the event loop. @defaultValue auto
+         */
+        openThreads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
+        /**
          * Environment variable holding the bearer token for the operator API (`/api/…`). Without it the API answers
          * only requests from loopback addresses.
          */
         operatorTokenEnv: z.string().min(1).optional(),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, processes: 1 }),
+      .default({ host: '127.0.0.1', port: 8080, processes: 1, openThreads: 'auto' }),
     limits: z
       .object({
         /** Largest accepted HTTP body. @defaultValue 256 MiB */

@@ -8,6 +8,7 @@ import { replay } from '../pipeline/replay.js';
 import { applyPickup } from '../pipeline/pickup.js';
 import type { Spool } from '../spool/spool.js';
 import { osciIntake } from './osci-intake.js';
+import type { OpenPool } from './open-pool.js';
 
 export interface AppDeps {
   readonly runtime: RuntimeConfig;
@@ -17,13 +18,13 @@ export interface AppDeps {
   readonly metrics: GatewayMetrics;
   /** Is Redis reachable right now? */
   readonly redisReady: () => Promise<boolean>;
+  readonly opener: Pick<OpenPool, 'open'>;
 }
 
 /** The HTTP surface: one OSCI intake path per tenant, health, readiness, metrics and the operator API. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const security = deps.runtime.config.security;
   for (const tenant of deps.runtime.tenants.values()) {
     app.post(
       tenant.path,
@@ -33,8 +34,7 @@ export function createApp(deps: AppDeps): Express {
         logger: deps.logger,
         metrics: deps.metrics,
         maxMessageBytes: deps.runtime.config.limits.maxMessageBytes,
-        allowLegacyAlgorithms: security.allowLegacyAlgorithms,
-        allowUnencryptedTransport: security.allowUnencryptedTransport,
+        opener: deps.opener,
       }),
     );
   }

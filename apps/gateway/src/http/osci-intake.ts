@@ -1,26 +1,14 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Request, Response } from 'express';
-import {
-  buildResponseToAcceptDelivery,
-  buildResponseToProcessDelivery,
-  buildSoapFault,
-  envelopeOf,
-  FEEDBACK_CODES,
-  isFeedbackCode,
-  openMessage,
-  OsciError,
-  type FeedbackCode,
-  type OpenedMessage,
-  type OsciEnvelope,
-} from '@efa-gateway/osci';
+import { buildSoapFault, type FeedbackCode } from '@efa-gateway/osci';
 import type { Tenant } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Queues } from '../pipeline/queues.js';
-import type { ContentBundle } from '../spool/content-store.js';
 import type { MessageRecord } from '../spool/record.js';
 import { BodyTooLargeError, type Spool } from '../spool/spool.js';
-import { messageMetadata, verificationReport } from './report.js';
+import type { OpenPool } from './open-pool.js';
+import type { OpenOutcome } from './open-task.js';
 
 export interface IntakeDeps {
   readonly spool: Spool;
@@ -28,15 +16,13 @@ export interface IntakeDeps {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly maxMessageBytes: number;
-  readonly allowLegacyAlgorithms: boolean;
-  readonly allowUnencryptedTransport: boolean;
+  /** Opens, verifies and answers (worker threads). */
+  readonly opener: Pick<OpenPool, 'open'>;
 }
 
-const ACCEPTED_ORDERS = new Set(['acceptDelivery', 'processDelivery']);
-
 /**
- * POST handler of one tenant: body streamed to the spool, message opened and verified, stored durably (fsync'd)
- * and only then answered — with a signed, encrypted response, or an OSCI SOAP fault. Always HTTP 200, as reference
+ * POST handler of one tenant: body streamed to the spool, message opened and verified (on a worker thread), stored
+ * durably (fsync'd) and only then answered — with a signed, encrypted response, or an OSCI SOAP fault. Always HTTP 200, as reference
  * clients expect.
  */
 export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
@@ -67,113 +53,110 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
     }
 
     const base: MessageRecord = { id, channel: 'osci', tenant: tenant.id, receivedAt: new Date().toISOString(), size: incoming.size, sha256: incoming.sha256, state: 'accepted', metadata: {}, deliveries: {} };
-    let opened: OpenedMessage;
+    const sealed = deps.spool.sealPath(id);
     try {
-      const raw = await readFile(incoming.path);
-      opened = openMessage(raw, {
-        keys: [tenant.cipher],
-        trust: tenant.trust,
-        allowLegacyAlgorithms: deps.allowLegacyAlgorithms,
-        allowUnencrypted: deps.allowUnencryptedTransport,
-        requireTrustedContentSigners: tenant.requireTrustedAuthors,
-      });
-    } catch (error) {
-      const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
-      const envelope = envelopeOf(e);
+      let outcome: OpenOutcome;
+      try {
+        outcome = await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, sealTo: sealed });
+      } catch (error) {
+        // Not a verdict on the message (e.g. the task queue is full): nothing stored, the sender tries again.
+        log.error({ err: errorSummary(error) }, 'opening failed');
+        await rm(incoming.path, { force: true });
+        return fault('9000');
+      }
+      await handle(outcome);
+    } finally {
+      await rm(sealed, { force: true }); // moved into the message directory when accepted
+    }
+
+    async function handle(outcome: OpenOutcome): Promise<void> {
+      if (outcome.kind === 'rejected') {
+        const record: MessageRecord = {
+          ...base,
+          state: 'rejected',
+          error: outcome.error,
+          ...(outcome.messageId ? { messageId: outcome.messageId } : {}),
+          ...(outcome.orderType ? { orderType: outcome.orderType } : {}),
+          answer: { kind: outcome.answerKind, code: outcome.error.code },
+        };
+        log.warn({ code: outcome.error.code, reason: outcome.error.reason, messageId: record.messageId }, 'message rejected');
+        await keep(deps.spool, incoming.path, record, log);
+        deps.metrics.rejected.inc({ tenant: tenant.id, code: outcome.error.code });
+        deps.metrics.received.inc({ tenant: tenant.id, outcome: 'rejected' });
+        return send(Buffer.from(outcome.answer.buffer, outcome.answer.byteOffset, outcome.answer.byteLength));
+      }
+      if (outcome.kind === 'unsupported') {
+        await keep(deps.spool, incoming.path, { ...base, state: 'rejected', orderType: outcome.orderType, answer: { kind: 'fault', code: '9300' } }, log);
+        return fault('9300');
+      }
+      if (outcome.kind === 'no-message-id') {
+        await keep(deps.spool, incoming.path, { ...base, state: 'rejected', orderType: outcome.orderType, answer: { kind: 'response', code: '9800' } }, log);
+        deps.metrics.rejected.inc({ tenant: tenant.id, code: '9800' });
+        return send(Buffer.from(outcome.answer.buffer, outcome.answer.byteOffset, outcome.answer.byteLength));
+      }
+
+      const { messageId } = outcome;
+      const answer = Buffer.from(outcome.answer.buffer, outcome.answer.byteOffset, outcome.answer.byteLength);
+      // Idempotency: a repeated MessageId gets the same positive answer and creates nothing new. The claim is
+      // exclusive, so two processes receiving the same MessageId at once store it once.
+      const owner = await deps.spool.claim(tenant.id, messageId, id).catch(() => undefined);
+      if (owner === undefined) {
+        log.error({ messageId }, 'could not claim the MessageId');
+        await rm(incoming.path, { force: true });
+        return fault('9000');
+      }
+      const existing = owner === id ? undefined : owner;
+      if (existing) {
+        await rm(incoming.path, { force: true });
+        await deps.spool.event(existing, { stage: 'receive', event: 'duplicate-received', detail: `answered again, spool id ${id} discarded` }).catch(() => {});
+        log.info({ messageId, existing }, 'duplicate delivery answered again');
+        deps.metrics.received.inc({ tenant: tenant.id, outcome: 'duplicate' });
+        return send(answer);
+      }
+
       const record: MessageRecord = {
         ...base,
-        state: 'rejected',
-        error: { code: e.code, reason: e.reason, layer: e.layer, message: e.message },
-        ...(envelope?.order.messageId ? { messageId: envelope.order.messageId } : {}),
-        ...(envelope ? { orderType: envelope.messageType } : {}),
+        messageId,
+        orderType: outcome.orderType,
+        ...(outcome.subject !== undefined ? { subject: outcome.subject } : {}),
+        verification: outcome.verification,
+        metadata: outcome.metadata,
       };
-      log.warn({ code: e.code, reason: e.reason, messageId: record.messageId }, 'message rejected');
-      const answer = envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
-      record.answer = answer ? { kind: 'response', code: e.code } : { kind: 'fault', code: e.code };
-      await keep(deps.spool, incoming.path, record, log);
-      deps.metrics.rejected.inc({ tenant: tenant.id, code: e.code });
-      deps.metrics.received.inc({ tenant: tenant.id, outcome: 'rejected' });
-      return send(answer ?? buildSoapFault(isFeedbackCode(e.code) && FEEDBACK_CODES[e.code].level === 'message' ? e.code : '9000'));
-    }
-
-    const envelope = opened.envelope;
-    if (!ACCEPTED_ORDERS.has(opened.messageType)) {
-      await keep(deps.spool, incoming.path, { ...base, state: 'rejected', orderType: opened.messageType, answer: { kind: 'fault', code: '9300' } }, log);
-      return fault('9300');
-    }
-    const messageId = opened.messageId;
-    if (!messageId) {
-      await keep(deps.spool, incoming.path, { ...base, state: 'rejected', orderType: opened.messageType, answer: { kind: 'response', code: '9800' } }, log);
-      deps.metrics.rejected.inc({ tenant: tenant.id, code: '9800' });
-      return send(respond(envelope, tenant, '9800'));
-    }
-
-    // Idempotency: a repeated MessageId gets the same positive answer and creates nothing new. The claim is
-    // exclusive, so two processes receiving the same MessageId at once store it once.
-    const owner = await deps.spool.claim(tenant.id, messageId, id).catch(() => undefined);
-    if (owner === undefined) {
-      log.error({ messageId }, 'could not claim the MessageId');
-      return fault('9000');
-    }
-    const existing = owner === id ? undefined : owner;
-    if (existing) {
-      await rm(incoming.path, { force: true });
-      await deps.spool.event(existing, { stage: 'receive', event: 'duplicate-received', detail: `answered again, spool id ${id} discarded` }).catch(() => {});
-      log.info({ messageId, existing }, 'duplicate delivery answered again');
-      deps.metrics.received.inc({ tenant: tenant.id, outcome: 'duplicate' });
-      return send(respond(envelope, tenant, '0800'));
-    }
-
-    const record: MessageRecord = {
-      ...base,
-      messageId,
-      orderType: opened.messageType,
-      ...(opened.subject !== undefined ? { subject: opened.subject } : {}),
-      verification: verificationReport(opened),
-      metadata: messageMetadata(envelope),
-    };
-    try {
-      if (!opened.content.ok) {
-        // Transport and order signature are fine: acknowledge (the intermediary did its job) and quarantine.
-        record.state = 'quarantined';
-        record.error = { code: opened.content.error.code, reason: opened.content.error.reason, layer: opened.content.error.layer, message: opened.content.error.message };
+      try {
+        if (outcome.contentError) {
+          // Transport and order signature are fine: acknowledge (the intermediary did its job) and quarantine.
+          const e = outcome.contentError;
+          record.state = 'quarantined';
+          record.error = e;
+          record.answer = { kind: 'response', code: '0800' };
+          await deps.spool.quarantine(incoming.path, record);
+          await deps.spool.event(id, { stage: 'verify', event: 'quarantined', code: e.code, detail: e.reason }, 'quarantine');
+          log.warn({ messageId, code: e.code, reason: e.reason }, 'content layer failed: quarantined');
+          deps.metrics.received.inc({ tenant: tenant.id, outcome: 'quarantined' });
+          return send(answer);
+        }
         record.answer = { kind: 'response', code: '0800' };
-        await deps.spool.quarantine(incoming.path, record);
-        await deps.spool.event(id, { stage: 'verify', event: 'quarantined', code: opened.content.error.code, detail: opened.content.error.reason }, 'quarantine');
-        log.warn({ messageId, code: opened.content.error.code, reason: opened.content.error.reason }, 'content layer failed: quarantined');
-        deps.metrics.received.inc({ tenant: tenant.id, outcome: 'quarantined' });
-        return send(respond(envelope, tenant, '0800'));
+        await deps.spool.accept(incoming.path, record, { sealedFile: sealed });
+        await deps.spool.event(id, [
+          { stage: 'receive', event: 'received', detail: `${outcome.orderType}, ${incoming.size} bytes` },
+          { stage: 'verify', event: 'verified', detail: outcome.signatures },
+        ]);
+      } catch (error) {
+        log.error({ err: errorSummary(error), messageId }, 'could not store the message durably');
+        await deps.spool.release(tenant.id, messageId, id).catch(() => {});
+        return fault('9000');
       }
-      record.answer = { kind: 'response', code: '0800' };
-      await deps.spool.accept(incoming.path, record, bundleOf(opened));
-      await deps.spool.event(id, [
-        { stage: 'receive', event: 'received', detail: `${opened.messageType}, ${incoming.size} bytes` },
-        { stage: 'verify', event: 'verified', detail: signaturesSummary(opened) },
-      ]);
-    } catch (error) {
-      log.error({ err: errorSummary(error), messageId }, 'could not store the message durably');
-      await deps.spool.release(tenant.id, messageId, id).catch(() => {});
-      return fault('9000');
+      try {
+        // State stays `accepted` until the process stage picks it up; the reconciler re-enqueues it if this fails.
+        if (deps.queues) await deps.queues.enqueue(id);
+      } catch (error) {
+        log.warn({ messageId, err: errorSummary(error) }, 'queue unavailable: stored, the reconciler enqueues it later');
+      }
+      log.info({ messageId, orderType: outcome.orderType, size: incoming.size }, 'message accepted');
+      deps.metrics.received.inc({ tenant: tenant.id, outcome: 'accepted' });
+      send(answer);
     }
-    try {
-      // State stays `accepted` until the process stage picks it up; the reconciler re-enqueues it if this fails.
-      if (deps.queues) await deps.queues.enqueue(id);
-    } catch (error) {
-      log.warn({ messageId, err: errorSummary(error) }, 'queue unavailable: stored, the reconciler enqueues it later');
-    }
-    log.info({ messageId, orderType: opened.messageType, size: incoming.size }, 'message accepted');
-    deps.metrics.received.inc({ tenant: tenant.id, outcome: 'accepted' });
-    send(respond(envelope, tenant, '0800'));
   };
-}
-
-function respond(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Buffer {
-  const identity = { signature: tenant.signature, cipherCertificate: tenant.cipher.certificate };
-  const message =
-    envelope.messageType === 'processDelivery'
-      ? buildResponseToProcessDelivery({ request: envelope, identity, feedback: [code] })
-      : buildResponseToAcceptDelivery({ request: envelope, identity, feedback: [code] });
-  return Buffer.concat(message.chunks);
 }
 
 async function keep(spool: Spool, incoming: string, record: MessageRecord, log: Logger): Promise<void> {
@@ -183,24 +166,6 @@ async function keep(spool: Spool, incoming: string, record: MessageRecord, log: 
   } catch (error) {
     log.error({ err: errorSummary(error) }, 'could not keep the rejected message');
   }
-}
-
-function bundleOf(opened: OpenedMessage): ContentBundle {
-  const layer = opened.content.ok ? opened.content.layer : { containers: [], attachments: [] };
-  const contents: ContentBundle['contents'] = [];
-  const walk = (containers: typeof layer.containers) => {
-    for (const c of containers)
-      for (const x of c.contents) {
-        if (x.container) walk([x.container]);
-        else if ((x.kind === 'base64' || x.kind === 'xml') && x.data) contents.push({ id: x.id, kind: x.kind, data: x.data });
-      }
-  };
-  walk(layer.containers);
-  return { contents, attachments: layer.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, data: a.data ?? Buffer.alloc(0) })) };
-}
-
-function signaturesSummary(opened: OpenedMessage): string {
-  return opened.signatures.map((s) => `${s.scope}: ${s.valid ? 'valid' : 'invalid'}, ${s.signer ?? '?'}${s.certificate ? (s.certificate.trusted ? ', trusted' : ', not trusted') : ''}`).join('; ');
 }
 
 export function errorSummary(error: unknown): { name: string; message: string; code?: string } {

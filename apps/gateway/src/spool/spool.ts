@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openContent, sealContentToFile, type ContentBundle } from './content-store.js';
-import { appendDurably, fsyncDir, writeDurably, writeNewFileSynced } from './files.js';
+import { appendDurably, fsyncDir, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
 export class BodyTooLargeError extends Error {
@@ -44,6 +44,17 @@ export class Spool {
     return this;
   }
 
+  /** The local content key, for worker threads of this process that seal content (never written anywhere else). */
+  get contentKey(): Buffer {
+    if (!this.#key) throw new Error('spool not initialised');
+    return this.#key;
+  }
+
+  /** Where the sealed content of a message being received is written before `accept` moves it into place. */
+  sealPath(id: string): string {
+    return join(this.dir, 'incoming', `${id}.content`);
+  }
+
   newId(): string {
     return `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`;
   }
@@ -53,7 +64,8 @@ export class Spool {
     const path = join(this.dir, 'incoming', `${id}.bin`);
     const hash = createHash('sha256');
     let size = 0;
-    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    // flush: the descriptor is fsync'd before it is closed, so the body is durable when the pipeline resolves.
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600, flush: true });
     try {
       await pipeline(
         body,
@@ -68,9 +80,6 @@ export class Spool {
         out,
       );
       // Data durable now; its directory entry becomes durable where it is moved to (accept/quarantine).
-      const h = await open(path, 'r');
-      await h.sync();
-      await h.close();
     } catch (error) {
       await rm(path, { force: true });
       throw error;
@@ -84,22 +93,16 @@ export class Spool {
    */
   async claim(tenant: string, messageId: string, id: string): Promise<string> {
     const dir = join(this.dir, 'index', tenant);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, messageKey(messageId));
     try {
-      const h = await open(path, 'wx', 0o600);
-      try {
-        await h.writeFile(id);
-        await h.sync();
-      } finally {
-        await h.close();
-      }
+      await writeNewFileSynced(path, id);
       await fsyncDir(dir);
       return id;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       for (let i = 0; i < 50; i++) {
-        const owner = (await readFile(path, 'utf8')).trim();
+        const owner = (await readSmallFile(path)).toString('utf8').trim();
         if (owner) return owner;
         await new Promise((r) => setTimeout(r, 10)); // the winner is still writing its id
       }
@@ -113,10 +116,13 @@ export class Spool {
     if ((await readFile(path, 'utf8').catch(() => '')).trim() === id) await rm(path, { force: true });
   }
 
-  /** Moves a received body into `messages/<id>/` with its record and sealed content; all fsync'd before returning. */
-  async accept(incoming: string, record: MessageRecord, content: ContentBundle | undefined): Promise<void> {
+  /**
+   * Moves a received body into `messages/<id>/` with its record and sealed content (a bundle to seal, or a file
+   * sealed already at `sealPath`); all fsync'd before returning.
+   */
+  async accept(incoming: string, record: MessageRecord, content: ContentBundle | { readonly sealedFile: string } | undefined): Promise<void> {
     const marker = join(this.dir, 'open', record.id);
-    await writeFile(marker, '');
+    writeFileSync(marker, ''); // made durable by the fsync of open/ in #store
     try {
       await this.#store('messages', incoming, record, content, join(this.dir, 'open'));
     } catch (error) {
@@ -132,11 +138,12 @@ export class Spool {
     await this.#store('quarantine', incoming, record, undefined);
   }
 
-  async #store(area: 'messages' | 'quarantine', incoming: string, record: MessageRecord, content: ContentBundle | undefined, alsoSync?: string): Promise<void> {
+  async #store(area: 'messages' | 'quarantine', incoming: string, record: MessageRecord, content: ContentBundle | { readonly sealedFile: string } | undefined, alsoSync?: string): Promise<void> {
     const dir = join(this.dir, area, record.id);
-    await mkdir(dir, { mode: 0o700 });
-    await rename(incoming, join(dir, 'original.bin'));
-    if (content) await sealContentToFile(join(dir, 'content.bin'), this.#key!, record.id, content);
+    mkdirSync(dir, { mode: 0o700 });
+    renameSync(incoming, join(dir, 'original.bin'));
+    if (content && 'sealedFile' in content) renameSync(content.sealedFile, join(dir, 'content.bin'));
+    else if (content) await sealContentToFile(join(dir, 'content.bin'), this.#key!, record.id, content);
     // A fresh directory: files are written in place and fsync'd, then every directory involved once, in parallel.
     await writeNewFileSynced(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
     await Promise.all([fsyncDir(dir), fsyncDir(join(this.dir, area)), fsyncDir(join(this.dir, 'incoming')), ...(alsoSync ? [fsyncDir(alsoSync)] : [])]);
@@ -145,7 +152,7 @@ export class Spool {
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
   async findByMessageId(tenant: string, messageId: string): Promise<string | undefined> {
     try {
-      return (await readFile(join(this.dir, 'index', tenant, messageKey(messageId)), 'utf8')).trim();
+      return (await readSmallFile(join(this.dir, 'index', tenant, messageKey(messageId)))).toString('utf8').trim();
     } catch {
       return undefined;
     }
@@ -154,7 +161,7 @@ export class Spool {
   async get(id: string): Promise<MessageRecord | undefined> {
     for (const area of ['messages', 'quarantine']) {
       try {
-        return JSON.parse(await readFile(join(this.dir, area, id, 'meta.json'), 'utf8')) as MessageRecord;
+        return JSON.parse((await readSmallFile(join(this.dir, area, id, 'meta.json'))).toString('utf8')) as MessageRecord;
       } catch {
         // try the next area
       }
@@ -165,12 +172,12 @@ export class Spool {
   /** Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it). */
   async update(id: string, change: (record: MessageRecord) => void): Promise<MessageRecord> {
     const path = join(this.dir, 'messages', id, 'meta.json');
-    const record = JSON.parse(await readFile(path, 'utf8')) as MessageRecord;
+    const record = JSON.parse((await readSmallFile(path)).toString('utf8')) as MessageRecord;
     change(record);
-    await writeDurably(path, JSON.stringify(record, null, 2));
+    await writeDurably(path, JSON.stringify(record, null, 2), 0o600);
     const marker = join(this.dir, 'open', id);
     if (FINAL_STATES.has(record.state)) await rm(marker, { force: true });
-    else if (!(await stat(marker).then(() => true, () => false))) await writeDurably(marker, '');
+    else if (!existsSync(marker)) await writeDurably(marker, '', 0o600);
     return record;
   }
 
@@ -183,7 +190,8 @@ export class Spool {
   async events(id: string): Promise<AuditEvent[]> {
     for (const area of ['messages', 'quarantine']) {
       try {
-        return (await readFile(join(this.dir, area, id, 'events.jsonl'), 'utf8'))
+        return (await readSmallFile(join(this.dir, area, id, 'events.jsonl')))
+          .toString('utf8')
           .split('\n')
           .filter(Boolean)
           .map((l) => JSON.parse(l) as AuditEvent);
@@ -195,7 +203,7 @@ export class Spool {
   }
 
   async content(id: string): Promise<ContentBundle> {
-    return openContent(this.#key!, id, await readFile(join(this.dir, 'messages', id, 'content.bin')));
+    return openContent(this.#key!, id, await readSmallFile(join(this.dir, 'messages', id, 'content.bin')));
   }
 
   /** Ids of spooled messages (not quarantined), oldest first. */
@@ -214,7 +222,7 @@ export class Spool {
 
   async writable(): Promise<boolean> {
     try {
-      await writeDurably(join(this.dir, 'incoming', '.probe'), String(Date.now()));
+      await writeDurably(join(this.dir, 'incoming', '.probe'), String(Date.now()), 0o600);
       await rm(join(this.dir, 'incoming', '.probe'), { force: true });
       return (await stat(this.dir)).isDirectory();
     } catch {

@@ -34,6 +34,15 @@ export class TrustStore {
     return this.#anchors.length;
   }
 
+  /** The trust anchors, e.g. to rebuild this store in a worker thread. */
+  get anchors(): readonly X509Certificate[] {
+    return this.#anchors;
+  }
+
+  get intermediates(): readonly X509Certificate[] {
+    return this.#intermediates;
+  }
+
   check(cert: X509Certificate, at: Date = new Date()): CertificateCheck {
     const problems: string[] = [];
     const chain = this.#buildChain(cert, problems);

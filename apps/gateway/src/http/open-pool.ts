@@ -1,0 +1,54 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { RuntimeConfig } from '../config/load.js';
+import { portableTenant, runOpenTask, type OpenContext, type OpenOutcome, type OpenTask } from './open-task.js';
+import type { OpenWorkerData } from './open-worker.js';
+
+/**
+ * Runs the CPU-bound part of the intake (open, verify, seal, sign the answer — three RSA-4096 private operations per
+ * message) on worker threads, one per core by default, so that the event loop stays free for HTTP, the spool and
+ * Redis, and every core does RSA. `threads: 0` runs the tasks inline on the event loop.
+ */
+export class OpenPool {
+  readonly #pool: Piscina | undefined;
+  readonly #inline: OpenContext | undefined;
+
+  constructor(runtime: RuntimeConfig, spoolKey: Buffer, threads: number | 'auto') {
+    const count = threads === 'auto' ? availableParallelism() : threads;
+    const security = runtime.config.security;
+    if (count === 0) {
+      this.#inline = { tenants: runtime.tenants, spoolKey, allowLegacyAlgorithms: security.allowLegacyAlgorithms, allowUnencryptedTransport: security.allowUnencryptedTransport };
+      return;
+    }
+    const workerData: OpenWorkerData = {
+      tenants: [...runtime.tenants.values()].map(portableTenant),
+      spoolKey,
+      allowLegacyAlgorithms: security.allowLegacyAlgorithms,
+      allowUnencryptedTransport: security.allowUnencryptedTransport,
+    };
+    this.#pool = new Piscina({
+      filename: new URL('./open-worker.mjs', import.meta.url).href,
+      minThreads: count,
+      maxThreads: count,
+      // Tasks queue up to a bounded depth; beyond it the intake answers 9000 (busy) instead of piling up memory.
+      maxQueue: count * 64,
+      idleTimeout: 60_000,
+      // Not the parent's flags (a test runner's loader, --cpu-prof …): the entry registers its own TypeScript loader.
+      execArgv: [],
+      workerData,
+    });
+  }
+
+  async open(task: OpenTask): Promise<OpenOutcome> {
+    if (this.#inline) return runOpenTask(task, this.#inline);
+    return (await this.#pool!.run(task)) as OpenOutcome;
+  }
+
+  get threads(): number {
+    return this.#pool?.threads.length ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool?.destroy();
+  }
+}

@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import {
+  buildResponseToAcceptDelivery,
+  buildResponseToProcessDelivery,
+  buildSoapFault,
+  envelopeOf,
+  FEEDBACK_CODES,
+  identityFromPem,
+  isFeedbackCode,
+  openMessage,
+  OsciError,
+  TrustStore,
+  type FeedbackCode,
+  type OpenedMessage,
+  type OsciEnvelope,
+} from '@efa-gateway/osci';
+import { X509Certificate } from 'node:crypto';
+import type { Tenant } from '../config/load.js';
+import { sealContentToFile, type ContentBundle } from '../spool/content-store.js';
+import type { MessageRecord } from '../spool/record.js';
+import { messageMetadata, verificationReport } from './report.js';
+
+/**
+ * The CPU-bound part of receiving a message — opening and verifying it (two RSA private operations), sealing its
+ * content for the spool and building the signed, encrypted answer (a third) — as one task that runs in a worker
+ * thread (see OpenPool) or inline. Input and output are plain data: ids, paths and bytes, never a DOM.
+ */
+export interface OpenTask {
+  /** Spool id of the received body. */
+  readonly id: string;
+  readonly tenant: string;
+  /** The received body (fsync'd in `incoming/`). */
+  readonly path: string;
+  /** Where the sealed content goes (encrypted with the spool key, fsync'd) when the message opens. */
+  readonly sealTo: string;
+}
+
+export type ErrorSummary = NonNullable<MessageRecord['error']>;
+
+export type OpenOutcome =
+  /** Transport, envelope or order signature failed. `answer` is a response with the code where the protocol has one, else a SOAP fault. */
+  | { readonly kind: 'rejected'; readonly error: ErrorSummary; readonly messageId?: string; readonly orderType?: string; readonly answer: Uint8Array; readonly answerKind: 'response' | 'fault' }
+  /** Opened, but not an order a passive recipient takes (answered with fault 9300 by the caller). */
+  | { readonly kind: 'unsupported'; readonly orderType: string }
+  /** An acceptDelivery/processDelivery without MessageId: answered with 9800. */
+  | { readonly kind: 'no-message-id'; readonly orderType: string; readonly answer: Uint8Array }
+  | {
+      readonly kind: 'opened';
+      readonly orderType: string;
+      readonly messageId: string;
+      readonly subject?: string;
+      readonly verification: MessageRecord['verification'];
+      readonly metadata: Record<string, string>;
+      /** Content-layer failure: the message is acknowledged and quarantined. */
+      readonly contentError?: ErrorSummary;
+      /** One line per signature for the Laufzettel. */
+      readonly signatures: string;
+      /** The positive answer (0800), also sent again for a repeated MessageId. */
+      readonly answer: Uint8Array;
+      /** The content was sealed to `sealTo`. */
+      readonly sealed: boolean;
+    };
+
+export interface OpenContext {
+  readonly tenants: ReadonlyMap<string, Tenant>;
+  readonly spoolKey: Buffer;
+  readonly allowLegacyAlgorithms: boolean;
+  readonly allowUnencryptedTransport: boolean;
+}
+
+const ACCEPTED_ORDERS = new Set(['acceptDelivery', 'processDelivery']);
+
+export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<OpenOutcome> {
+  const tenant = ctx.tenants.get(task.tenant);
+  if (!tenant) throw new Error(`unknown tenant ${task.tenant}`);
+  const raw = await readFile(task.path);
+  let opened: OpenedMessage;
+  try {
+    opened = openMessage(raw, {
+      keys: [tenant.cipher],
+      trust: tenant.trust,
+      allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
+      allowUnencrypted: ctx.allowUnencryptedTransport,
+      requireTrustedContentSigners: tenant.requireTrustedAuthors,
+    });
+  } catch (error) {
+    const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
+    const envelope = envelopeOf(e);
+    const response = envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
+    return {
+      kind: 'rejected',
+      error: summary(e),
+      ...(envelope?.order.messageId ? { messageId: envelope.order.messageId } : {}),
+      ...(envelope ? { orderType: envelope.messageType } : {}),
+      answer: response ?? buildSoapFault(isFeedbackCode(e.code) && FEEDBACK_CODES[e.code].level === 'message' ? e.code : '9000'),
+      answerKind: response ? 'response' : 'fault',
+    };
+  }
+
+  const envelope = opened.envelope;
+  if (!ACCEPTED_ORDERS.has(opened.messageType)) return { kind: 'unsupported', orderType: opened.messageType };
+  if (!opened.messageId) return { kind: 'no-message-id', orderType: opened.messageType, answer: respond(envelope, tenant, '9800') };
+  let sealed = false;
+  if (opened.content.ok) {
+    await sealContentToFile(task.sealTo, ctx.spoolKey, task.id, bundleOf(opened));
+    sealed = true;
+  }
+  return {
+    kind: 'opened',
+    orderType: opened.messageType,
+    messageId: opened.messageId,
+    ...(opened.subject !== undefined ? { subject: opened.subject } : {}),
+    verification: verificationReport(opened),
+    metadata: messageMetadata(envelope),
+    ...(opened.content.ok ? {} : { contentError: summary(opened.content.error) }),
+    signatures: signaturesSummary(opened),
+    answer: respond(envelope, tenant, '0800'),
+    sealed,
+  };
+}
+
+function respond(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Buffer {
+  const identity = { signature: tenant.signature, cipherCertificate: tenant.cipher.certificate };
+  const message =
+    envelope.messageType === 'processDelivery'
+      ? buildResponseToProcessDelivery({ request: envelope, identity, feedback: [code] })
+      : buildResponseToAcceptDelivery({ request: envelope, identity, feedback: [code] });
+  return Buffer.concat(message.chunks);
+}
+
+function summary(e: OsciError): ErrorSummary {
+  return { code: e.code, reason: e.reason, layer: e.layer, message: e.message };
+}
+
+function bundleOf(opened: OpenedMessage): ContentBundle {
+  const layer = opened.content.ok ? opened.content.layer : { containers: [], attachments: [] };
+  const contents: ContentBundle['contents'] = [];
+  const walk = (containers: typeof layer.containers) => {
+    for (const c of containers)
+      for (const x of c.contents) {
+        if (x.container) walk([x.container]);
+        else if ((x.kind === 'base64' || x.kind === 'xml') && x.data) contents.push({ id: x.id, kind: x.kind, data: x.data });
+      }
+  };
+  walk(layer.containers);
+  return { contents, attachments: layer.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, data: a.data ?? Buffer.alloc(0) })) };
+}
+
+function signaturesSummary(opened: OpenedMessage): string {
+  return opened.signatures.map((s) => `${s.scope}: ${s.valid ? 'valid' : 'invalid'}, ${s.signer ?? '?'}${s.certificate ? (s.certificate.trusted ? ', trusted' : ', not trusted') : ''}`).join('; ');
+}
+
+/** Tenants as plain data for a worker thread: key material stays in this process's memory, it is never written out. */
+export interface PortableTenant {
+  readonly id: string;
+  readonly path: string;
+  readonly cipher: { readonly certificateDer: Uint8Array; readonly privateKeyPem: string };
+  readonly signature: { readonly certificateDer: Uint8Array; readonly privateKeyPem: string };
+  readonly trust: { readonly anchors: Uint8Array[]; readonly intermediates: Uint8Array[] };
+  readonly requireTrustedAuthors: boolean;
+}
+
+export function portableTenant(t: Tenant): PortableTenant {
+  const identity = (k: Tenant['cipher']) => ({ certificateDer: k.certificateDer, privateKeyPem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string });
+  return {
+    id: t.id,
+    path: t.path,
+    cipher: identity(t.cipher),
+    signature: identity(t.signature),
+    trust: { anchors: t.trust.anchors.map((c) => c.raw), intermediates: t.trust.intermediates.map((c) => c.raw) },
+    requireTrustedAuthors: t.requireTrustedAuthors,
+  };
+}
+
+export function tenantFromPortable(p: PortableTenant): Tenant {
+  const identity = (k: PortableTenant['cipher']) => identityFromPem(Buffer.from(k.certificateDer), k.privateKeyPem);
+  const cert = (der: Uint8Array) => new X509Certificate(Buffer.from(der));
+  return {
+    id: p.id,
+    path: p.path,
+    cipher: identity(p.cipher),
+    signature: identity(p.signature),
+    trust: new TrustStore(p.trust.anchors.map(cert), p.trust.intermediates.map(cert)),
+    requireTrustedAuthors: p.requireTrustedAuthors,
+  };
+}
