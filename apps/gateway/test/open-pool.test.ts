@@ -53,7 +53,7 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
         expect(() => openContent(key, 'spool-2', Buffer.from(sealed))).toThrow();
 
         const broken = await readFile(path);
-        broken[broken.length - 200] ^= 0xff; // inside the transport ciphertext: authentication fails
+        broken[broken.length - 200] = broken[broken.length - 200]! ^ 0xff; // inside the transport ciphertext: authentication fails
         const brokenPath = join(dir, 'broken.bin');
         await import('node:fs/promises').then((fs) => fs.writeFile(brokenPath, broken));
         const rejected = await pool.open({ id: 'spool-3', tenant: 'bob', path: brokenPath, sealTo: join(dir, 'sealed-3') });
