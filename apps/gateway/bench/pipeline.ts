@@ -18,6 +18,8 @@ import { acceptDelivery } from '../test/messages.js';
 const SMALL = Number(process.env.BENCH_SMALL ?? 200);
 const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const RATE = Number(process.env.BENCH_RATE ?? 50);
+const PACED = Number(process.env.BENCH_PACED ?? 250);
 const shared = resolve(process.env.EFA_SHARED_DIR ?? join(import.meta.dirname, '../../../../shared'));
 const PKI = join(shared, 'osci-vectors/pki');
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -123,6 +125,8 @@ async function waitDelivered(n: number): Promise<void> {
 
 out(`building ${SMALL} small AcceptDeliveries (client side, not timed) …`);
 const bodies = Array.from({ length: SMALL }, (_, i) => acceptDelivery(`bench-small-${i}`));
+let peakRss = 0;
+const sampler = setInterval(() => void gatewayRss().then((r) => (peakRss = Math.max(peakRss, r))), 50);
 const latencies: number[] = [];
 const cpuBefore = await gatewayCpuSeconds();
 const started = performance.now();
@@ -145,16 +149,34 @@ const cpuSmall = (await gatewayCpuSeconds()) - cpuBefore;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
 
+// Answer latency at a fixed offered rate (open loop: requests leave on schedule, whether or not earlier ones were
+// answered), after the burst above has been delivered.
+out(`building ${PACED} small AcceptDeliveries for ${RATE} msg/s paced …`);
+const pacedBodies = Array.from({ length: PACED }, (_, i) => acceptDelivery(`bench-paced-${i}`));
+const pacedLatencies: number[] = [];
+const pacedStart = performance.now();
+await Promise.all(
+  pacedBodies.map(async (body, i) => {
+    const due = pacedStart + (i * 1000) / RATE;
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    const t = performance.now();
+    await (await fetch(url, { method: 'POST', body })).arrayBuffer();
+    pacedLatencies.push(performance.now() - t);
+  }),
+);
+await waitDelivered(SMALL + PACED);
+pacedLatencies.sort((a, b) => a - b);
+const pacedPct = (p: number) => pacedLatencies[Math.min(pacedLatencies.length - 1, Math.floor((p / 100) * pacedLatencies.length))]!.toFixed(1);
+
 out(`building one AcceptDelivery with a ${LARGE_MB} MB attachment …`);
 const large = acceptDelivery('bench-large', randomBytes(LARGE_MB * 1024 * 1024));
-let peakRss = 0;
-const sampler = setInterval(() => void gatewayRss().then((r) => (peakRss = Math.max(peakRss, r))), 20);
 const lStart = performance.now();
 await (await fetch(url, { method: 'POST', body: large })).arrayBuffer();
 const lAnswered = performance.now();
-await waitDelivered(SMALL + 1);
+await waitDelivered(SMALL + PACED + 1);
 const lDelivered = performance.now();
 clearInterval(sampler);
+peakRss = Math.max(peakRss, await gatewayRss());
 
 const row = (what: string, value: string, note = '') => out(`  ${what.padEnd(52)} ${value.padStart(14)}   ${note}`);
 out(`\ngateway pipeline bench (gateway processes: ${PROCESSES}, ${CONCURRENCY} concurrent senders over loopback, Node ${process.version})`);
@@ -162,10 +184,11 @@ row('RSA-4096 private operations', `${rsaPerSecond.toFixed(1)} ops/s`, `≥ 3 pe
 row(`${SMALL} small messages answered`, `${(SMALL / ((answered - started) / 1000)).toFixed(1)} msg/s`);
 row(`${SMALL} small messages delivered to the hotfolder`, `${(SMALL / ((delivered - started) / 1000)).toFixed(1)} msg/s`);
 row('gateway CPU time per small message', `${((cpuSmall * 1000) / SMALL).toFixed(1)} ms`, `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average`);
-row('answer latency p50 / p99', `${pct(50)} / ${pct(99)} ms`);
+row(`answer latency p50 / p99 (${CONCURRENCY} senders)`, `${pct(50)} / ${pct(99)} ms`);
+row(`answer latency p50 / p99 at ${RATE} msg/s offered`, `${pacedPct(50)} / ${pacedPct(99)} ms`, `${PACED} messages`);
 row(`${LARGE_MB} MB message answered`, `${((large.length / 1e6) / ((lAnswered - lStart) / 1000)).toFixed(1)} MB/s`);
 row(`${LARGE_MB} MB message delivered`, `${((large.length / 1e6) / ((lDelivered - lStart) / 1000)).toFixed(1)} MB/s`);
-row('peak RSS of the gateway processes', `${(peakRss / 1048576).toFixed(0)} MiB`, 'sum over the cluster');
+row('peak RSS of the gateway (all phases)', `${(peakRss / 1048576).toFixed(0)} MiB`, 'sampled every 50 ms, summed over its processes');
 await gateway.stop();
 await rm(dataDir, { recursive: true, force: true });
 process.exit(0);

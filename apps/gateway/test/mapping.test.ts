@@ -53,6 +53,13 @@ describe('map stage with xÖV procedures', () => {
     const names = Object.keys(unzipSync(new Uint8Array(readFileSync(join(gw.outbox, zip.name)))));
     expect(names.some((n) => n.endsWith('_antrag.pdf'))).toBe(true);
     expect(names.some((n) => n.endsWith('_anlage1.bin'))).toBe(true);
+    // What was delivered is exactly what the process stage mapped and validated, kept sealed in the spool.
+    const kept = (await gw.gateway.spool.mapped(id))!;
+    expect(kept.map((d) => [d.role, d.contentType])).toEqual([['package', 'application/zip']]);
+    const keptZip = kept[0]!;
+    expect(Buffer.compare(keptZip.data, readFileSync(join(gw.outbox, zip.name)))).toBe(0);
+    const sealed = readFileSync(join(gw.gateway.spool.dir, 'messages', id, 'mapped.bin'));
+    expect(sealed.includes(Buffer.from('Abgabe.Abgabe.0401'))).toBe(false); // no plaintext at rest
   });
 
   it('dead-letters a message whose mapping produces invalid xÖV, with the XPath and the XSD message, and delivers nothing', async () => {

@@ -1,7 +1,7 @@
 /**
  * The procedure interface the gateway pipeline uses. A procedure turns the opened content of one message into the
- * documents a target receives. Pure: the same input gives the same documents (the pipeline may map again on a retry
- * instead of storing mapped output).
+ * documents a target receives. Pure: the same input gives the same documents (so a message whose mapped output was
+ * lost can be mapped again with the same result).
  */
 export interface MappingInput {
   readonly messageId: string;

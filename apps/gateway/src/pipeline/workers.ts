@@ -19,8 +19,8 @@ export function idempotencyKey(record: MessageRecord, connector: string): string
 }
 
 /**
- * The pipeline stages as BullMQ workers. `process`: route → validate/map (a trial mapping) → one `deliver` job per
- * connector. `deliver`: map again (procedures are pure), hand the documents to the connector, record the receipt.
+ * The pipeline stages as BullMQ workers. `process`: route → validate/map → keep the mapped documents (sealed) → one
+ * `deliver` job per connector. `deliver`: hand the kept documents to the connector, record the receipt.
  * Retryable connector errors are retried with exponential backoff (Retry-After honoured); permanent ones and
  * exhausted retries end in the dead-letter state, from which `replay` brings them back.
  */
@@ -77,16 +77,19 @@ export class PipelineWorkers {
         await this.#fail(record, 'NO_PROCEDURE', `route ${route.name}: no procedure recognises this message's content`);
         throw new UnrecoverableError('NO_PROCEDURE');
       }
-      let validation;
+      let mapped;
       const mapStarted = performance.now();
       try {
-        ({ validation } = await procedure.map(input));
+        mapped = await procedure.map(input);
       } catch (error) {
         const code = error instanceof MappingError ? error.code : 'MAPPING_FAILED';
         await this.#fail(record, code, (error as Error).message);
         throw new UnrecoverableError(code);
       }
       this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
+      const { validation } = mapped;
+      // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again.
+      await this.spool.storeMapped(id, mapped.documents);
       await this.spool.update(id, (r) => {
         r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
         r.state = 'processing';
@@ -123,16 +126,20 @@ export class PipelineWorkers {
     const connector = this.runtime.connectors.get(name);
     if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'deliver', connector: name });
-    const procedure = this.procedures.get(record.route.procedure);
-    if (!procedure) throw new UnrecoverableError(`procedure ${record.route.procedure} is not available`);
-    const mapped = await procedure.map(await this.#mappingInput(record));
-    const documents: DeliveryDocument[] = mapped.documents.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length, open: () => Readable.from([d.data]) }));
+    // The documents the process stage mapped and validated; a message routed before they were kept is mapped again.
+    let mappedDocuments = await this.spool.mapped(id);
+    if (!mappedDocuments) {
+      const procedure = this.procedures.get(record.route.procedure);
+      if (!procedure) throw new UnrecoverableError(`procedure ${record.route.procedure} is not available`);
+      mappedDocuments = (await procedure.map(await this.#mappingInput(record))).documents;
+    }
+    const documents: DeliveryDocument[] = mappedDocuments.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length, open: () => Readable.from([d.data]) }));
     const delivery: Delivery = {
       id: `${id}/${name}`,
       idempotencyKey: idempotencyKey(record, name),
       messageId: record.messageId ?? id,
       tenant: record.tenant,
-      procedure: procedure.id,
+      procedure: record.route.procedure,
       ...(record.subject !== undefined ? { subject: record.subject } : {}),
       receivedAt: new Date(record.receivedAt),
       documents,

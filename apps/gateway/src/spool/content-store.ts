@@ -30,16 +30,33 @@ export async function sealContentToFile(path: string, key: Buffer, id: string, b
     contents: bundle.contents.map((c) => ({ id: c.id ?? null, kind: c.kind, size: c.data.length })),
     attachments: bundle.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, size: a.data.length })),
   };
+  await sealPartsToFile(path, key, id, manifest, [...bundle.contents.map((c) => c.data), ...bundle.attachments.map((a) => a.data)]);
+}
+
+export function openContent(key: Buffer, id: string, sealed: Buffer): ContentBundle {
+  const { manifest, take } = openSealedParts<Manifest>(key, id, sealed);
+  return {
+    contents: manifest.contents.map((c) => ({ id: c.id ?? undefined, kind: c.kind, data: take(c.size) })),
+    attachments: manifest.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, data: take(a.size) })),
+  };
+}
+
+/**
+ * The sealed file format: IV ‖ AES-256-GCM(4-byte manifest length ‖ JSON manifest ‖ parts back to back) ‖ tag, with
+ * `aad` (the spool id, plus a purpose suffix for other files) as additional data so a file cannot be swapped for
+ * another message's. Written in 64 KiB slices, created exclusively, fsync'd.
+ */
+export async function sealPartsToFile(path: string, key: Buffer, aad: string, manifest: unknown, parts: readonly Buffer[]): Promise<void> {
   const m = Buffer.from(JSON.stringify(manifest));
   const head = Buffer.alloc(4);
   head.writeUInt32BE(m.length);
   const iv = randomBytes(IV);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(id));
+  cipher.setAAD(Buffer.from(aad));
   const file = await open(path, 'wx', 0o600);
   try {
     await file.write(iv);
-    for (const part of [head, m, ...bundle.contents.map((c) => c.data), ...bundle.attachments.map((a) => a.data)]) {
+    for (const part of [head, m, ...parts]) {
       for (const slice of slices(part)) await file.write(cipher.update(slice));
     }
     await file.write(cipher.final());
@@ -50,9 +67,10 @@ export async function sealContentToFile(path: string, key: Buffer, id: string, b
   }
 }
 
-export function openContent(key: Buffer, id: string, sealed: Buffer): ContentBundle {
+/** Opens a sealed file; `take(n)` returns the next n bytes of the parts (views into `sealed`, decrypted in place). */
+export function openSealedParts<M>(key: Buffer, aad: string, sealed: Buffer): { manifest: M; take: (n: number) => Buffer } {
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV));
-  decipher.setAAD(Buffer.from(id));
+  decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
   // Decrypt in place into the buffer we already hold: no second copy of a large attachment.
   const body = sealed.subarray(IV, sealed.length - TAG);
@@ -60,11 +78,7 @@ export function openContent(key: Buffer, id: string, sealed: Buffer): ContentBun
   for (const slice of slices(body)) at += decipher.update(slice).copy(body, at);
   at += decipher.final().copy(body, at);
   const mlen = body.readUInt32BE(0);
-  const manifest = JSON.parse(body.subarray(4, 4 + mlen).toString('utf8')) as Manifest;
+  const manifest = JSON.parse(body.subarray(4, 4 + mlen).toString('utf8')) as M;
   let offset = 4 + mlen;
-  const take = (n: number) => body.subarray(offset, (offset += n));
-  return {
-    contents: manifest.contents.map((c) => ({ id: c.id ?? undefined, kind: c.kind, data: take(c.size) })),
-    attachments: manifest.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, data: take(a.size) })),
-  };
+  return { manifest, take: (n: number) => body.subarray(offset, (offset += n)) };
 }

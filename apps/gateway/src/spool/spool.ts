@@ -4,9 +4,17 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openContent, sealContentToFile, type ContentBundle } from './content-store.js';
+import { openContent, openSealedParts, sealContentToFile, sealPartsToFile, type ContentBundle } from './content-store.js';
 import { appendDurably, fsyncDir, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
+
+/** A mapped document as the spool keeps it (the shape of xoev-mapping's MappedDocument). */
+export interface MappedDocumentData {
+  readonly name: string;
+  readonly contentType: string;
+  readonly role: 'primary' | 'attachment' | 'package';
+  readonly data: Buffer;
+}
 
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
@@ -204,6 +212,38 @@ export class Spool {
 
   async content(id: string): Promise<ContentBundle> {
     return openContent(this.#key!, id, await readSmallFile(join(this.dir, 'messages', id, 'content.bin')));
+  }
+
+  /**
+   * Keeps the mapped documents of a routed message (sealed like the content, AAD = spool id + "/mapped"), so the
+   * deliver stage hands exactly what was validated to every connector, however often it retries, without mapping
+   * again. Replaces an earlier version atomically (a process stage that ran again).
+   */
+  async storeMapped(id: string, documents: readonly MappedDocumentData[]): Promise<void> {
+    const dir = join(this.dir, 'messages', id);
+    const tmp = join(dir, `.tmp-mapped-${randomBytes(6).toString('hex')}`);
+    const manifest = documents.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length }));
+    try {
+      await sealPartsToFile(tmp, this.#key!, `${id}/mapped`, manifest, documents.map((d) => d.data));
+      renameSync(tmp, join(dir, 'mapped.bin'));
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    await fsyncDir(dir);
+  }
+
+  /** The mapped documents stored by `storeMapped`, or undefined for a message routed without them. */
+  async mapped(id: string): Promise<MappedDocumentData[] | undefined> {
+    let sealed: Buffer;
+    try {
+      sealed = await readSmallFile(join(this.dir, 'messages', id, 'mapped.bin'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const { manifest, take } = openSealedParts<Array<Omit<MappedDocumentData, 'data'> & { size: number }>>(this.#key!, `${id}/mapped`, sealed);
+    return manifest.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, data: take(d.size) }));
   }
 
   /** Ids of spooled messages (not quarantined), oldest first. */
