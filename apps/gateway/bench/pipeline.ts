@@ -89,7 +89,7 @@ const gateway = { spool, stop: async () => {
 
 /** Resident memory of the gateway processes (the supervisor and its cluster children). */
 async function gatewayRss(): Promise<number> {
-  const pids = [child.pid!, ...(await readdir('/proc')).filter((p) => /^\d+$/.test(p))];
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
   let total = 0;
   for (const pid of pids) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');

@@ -48,6 +48,7 @@ const block = randomBytes(64 * 1024);
 const key = randomBytes(32);
 const small = readFileSync(join(vectors, 'cases/b-accept-delivery/request.bin'));
 const large = readFileSync(join(vectors, 'cases/c-accept-5mb-attachment/request.bin'));
+const consumable = Buffer.allocUnsafeSlow(large.length);
 
 // Three groups, each interleaved in itself: the small opener with RSA, the cipher baselines, the large openers with
 // RSA. (Interleaving 5 MB messages with the others would charge their garbage collection to the others.)
@@ -73,10 +74,12 @@ const cipherGroup = rounds({
   gcm: {
     seconds: 0.3,
     fn: () => {
+      // 1 MiB per call: every update returns fresh output, as in real decryption; more per call would measure the
+      // allocator under memory pressure rather than the cipher.
       const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
-      for (let i = 0; i < 128; i++) c.update(block);
+      for (let i = 0; i < 16; i++) c.update(block);
       c.final();
-      return block.length * 128;
+      return block.length * 16;
     },
   },
   sha: {
@@ -99,7 +102,18 @@ const largeGroup = rounds({
       return large.length;
     },
   },
-  // The gateway's way: attachment plaintext streamed to a sink in the decryption pass instead of kept in memory.
+  // The gateway's way: the message was read into a buffer of its own, which is decrypted in place (the copy into
+  // that buffer, standing in for reading the file, is part of the time).
+  largeConsumed: {
+    seconds: 0.8,
+    fn: () => {
+      large.copy(consumable);
+      const m = openMessage(consumable, { keys: [bob], consumeInput: true });
+      if (!m.content.ok) throw m.content.error;
+      return large.length;
+    },
+  },
+  // Attachment plaintext streamed to a sink in the decryption pass instead of kept in memory.
   largeStreamed: {
     seconds: 0.8,
     fn: () => {
@@ -112,7 +126,7 @@ const largeGroup = rounds({
 });
 const { rsa, small: smallRun } = smallGroup;
 const { gcm, sha } = cipherGroup;
-const { rsa: rsaLarge, large: largeRun, largeStreamed: streamedRun } = largeGroup;
+const { rsa: rsaLarge, large: largeRun, largeConsumed: consumedRun, largeStreamed: streamedRun } = largeGroup;
 
 const mb = (bytesPerSecond: number) => (bytesPerSecond / 1e6).toFixed(1);
 // Per message the protocol needs 2 RSA private operations (transport and content key); per payload byte 2 AES-GCM
@@ -126,6 +140,7 @@ const rows = [
   ['SHA-256 (64 KiB slices)', `${mb(sha.unitsPerSecond)} MB/s`, 'machine baseline'],
   ['open b-accept-delivery (33 KB, 2 RSA-4096 private ops)', `${smallRun.perSecond.toFixed(1)} msg/s`, `bound by RSA: ${(rsa.perSecond / 2).toFixed(1)} msg/s (${((200 * smallRun.perSecond) / rsa.perSecond).toFixed(0)} % of it)`],
   ['open c-accept-5mb-attachment (5.3 MB), attachment kept', `${mb(largeRun.unitsPerSecond)} MB/s`, `protocol minimum on this core: ${mb(protocolBound)} MB/s`],
+  ['open c-accept-5mb-attachment, input consumed (in place)', `${mb(consumedRun.unitsPerSecond)} MB/s`, `${consumedRun.perSecond.toFixed(1)} msg/s`],
   ['open c-accept-5mb-attachment, attachment streamed to a sink', `${mb(streamedRun.unitsPerSecond)} MB/s`, `${streamedRun.perSecond.toFixed(1)} msg/s`],
 ];
 process.stdout.write(`osci bench (one core, Node ${process.version}; medians of ${ROUNDS} interleaved rounds)\n`);

@@ -28,6 +28,12 @@ export interface OpenOptions {
   readonly retainAttachments?: boolean;
   /** Receives attachment plaintext slices during the one decryption pass (see ContentOptions.onAttachmentData). */
   readonly onAttachmentData?: (refId: string, chunk: Buffer) => void;
+  /**
+   * The caller gives up `raw`: the transport plaintext and the attachment plaintext are decrypted into its memory
+   * (its contents are undefined afterwards; returned attachment data are views into it). For large messages this
+   * saves two fresh copies of the payload. @defaultValue false
+   */
+  readonly consumeInput?: boolean;
   /** Clock for certificate validity checks. */
   readonly now?: Date;
   readonly limits?: Partial<OsciLimits>;
@@ -71,6 +77,7 @@ export interface OpenedMessage {
 export function openMessage(raw: Buffer, options: OpenOptions): OpenedMessage {
   // The transport plaintext lives only during this synchronous call: it goes into a reused scratch buffer. Nothing
   // returned refers to it (attachments are copied out while they are decrypted).
+  if (options.consumeInput) return open(raw, options, Buffer.allocUnsafeSlow);
   let lease: { release(): void } | undefined;
   try {
     return open(raw, options, (bytes) => {
@@ -89,7 +96,8 @@ function open(raw: Buffer, options: OpenOptions, allocate: (bytes: number) => Bu
   const limits = resolveLimits(options.limits);
   const allowLegacyAlgorithms = options.allowLegacyAlgorithms ?? false;
   const now = options.now ?? new Date();
-  const transport = openTransport(raw, { keys: options.keys, allowLegacyAlgorithms, allowUnencrypted: options.allowUnencrypted ?? false, limits, allocate });
+  const inPlace = options.consumeInput ?? false;
+  const transport = openTransport(raw, { keys: options.keys, allowLegacyAlgorithms, allowUnencrypted: options.allowUnencrypted ?? false, limits, allocate, inPlace });
   const envelopePart = findPart(transport.inner, OSCI_MESSAGE_CID);
   if (!envelopePart) throw new OsciError('MIME_MISSING_PART', 'the inner entity has no <osci@message> part');
   const envelope = parseEnvelope(envelopePart.body, limits);
@@ -145,6 +153,8 @@ function verifyAndOpenContent(
         limits,
         ...(options.retainAttachments !== undefined ? { retainAttachments: options.retainAttachments } : {}),
         ...(options.onAttachmentData ? { onAttachmentData: options.onAttachmentData } : {}),
+        // Attachments lie in memory that is ours (the consumed input), or in the scratch buffer (copied out).
+        attachmentsInPlace: (options.consumeInput ?? false) && transport.info.encrypted,
       });
       for (const container of walkContainers(layer.containers)) {
         for (const sig of container.signatures) {

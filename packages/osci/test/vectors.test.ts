@@ -11,65 +11,83 @@ const cases = vectorIndex();
 const trust = demoTrust();
 
 describe('reference-implementation vectors: positive cases', () => {
-  for (const c of cases.filter((x) => x.kind === 'positive')) {
-    it(`${c.case} opens with the expected ids, hashes and signature results`, () => {
-      const meta = vectorMeta(c);
-      const legacy = /cbc|1_5/.test(meta.transport_layer.sym_alg ?? '') || /rsa-1_5/.test(meta.content_layer.key_transport ?? '');
-      const raw = vectorFile(c, 'request.bin');
-      expect(sha256(raw)).toBe(meta.request_sha256);
-      const opened = openMessage(raw, { keys: recipientKeys(c), trust, allowLegacyAlgorithms: legacy, allowUnencrypted: !meta.transport_layer.encrypted });
+  for (const c of cases.filter((x) => x.kind === 'positive'))
+    for (const consumeInput of [false, true]) {
+      it(`${c.case} opens with the expected ids, hashes and signature results${consumeInput ? ' (decrypted in place into the consumed input)' : ''}`, () => {
+        const meta = vectorMeta(c);
+        const legacy = /cbc|1_5/.test(meta.transport_layer.sym_alg ?? '') || /rsa-1_5/.test(meta.content_layer.key_transport ?? '');
+        const raw = vectorFile(c, 'request.bin');
+        expect(sha256(raw)).toBe(meta.request_sha256);
+        const opened = openMessage(raw, {
+          keys: recipientKeys(c),
+          trust,
+          allowLegacyAlgorithms: legacy,
+          allowUnencrypted: !meta.transport_layer.encrypted,
+          consumeInput,
+        });
 
-      expect(opened.messageType).toBe(camelOrder(c.order));
-      expect(opened.messageId).toBe(meta.message_id);
-      expect(opened.envelope.order.messageIdBase64).toBe(meta.message_id_wire);
-      expect(opened.subject).toBe(meta.subject);
+        expect(opened.messageType).toBe(camelOrder(c.order));
+        expect(opened.messageId).toBe(meta.message_id);
+        expect(opened.envelope.order.messageIdBase64).toBe(meta.message_id_wire);
+        expect(opened.subject).toBe(meta.subject);
 
-      const t = meta.transport_layer;
-      expect(opened.transport.encrypted).toBe(t.encrypted);
-      if (t.encrypted) {
-        expect(opened.transport.algorithm).toBe(t.sym_alg);
-        expect(opened.transport.ivLength).toBe(t.iv_length);
-        expect(opened.transport.keyTransport).toBe(t.key_transport);
-        expect(opened.transport.recipientCertificateSha256).toBe(sha256(demoCertificate(t.recipient_cert.replace(/\.cer$/, '')).raw));
-      }
+        const t = meta.transport_layer;
+        expect(opened.transport.encrypted).toBe(t.encrypted);
+        if (t.encrypted) {
+          expect(opened.transport.algorithm).toBe(t.sym_alg);
+          expect(opened.transport.ivLength).toBe(t.iv_length);
+          expect(opened.transport.keyTransport).toBe(t.key_transport);
+          expect(opened.transport.recipientCertificateSha256).toBe(sha256(demoCertificate(t.recipient_cert.replace(/\.cer$/, '')).raw));
+        }
 
-      const order = opened.signatures.find((s) => s.scope === 'order')!;
-      expect(order.valid).toBe(meta.signatures.order_signature.expected_valid);
-      expect(order.algorithm).toBe(meta.signatures.order_signature.algorithm);
-      expect(order.signer).toBe(formatName(demoCertificate(meta.signatures.order_signature.signer.cert.replace(/\.cer$/, '')).subject));
-      expect(order.certificate?.trusted).toBe(true);
+        const order = opened.signatures.find((s) => s.scope === 'order')!;
+        expect(order.valid).toBe(meta.signatures.order_signature.expected_valid);
+        expect(order.algorithm).toBe(meta.signatures.order_signature.algorithm);
+        expect(order.signer).toBe(formatName(demoCertificate(meta.signatures.order_signature.signer.cert.replace(/\.cer$/, '')).subject));
+        expect(order.certificate?.trusted).toBe(true);
 
-      expect(opened.content.ok).toBe(true);
-      if (!opened.content.ok) return;
-      const contentSigs = opened.signatures.filter((s) => s.scope === 'content');
-      expect(contentSigs.length).toBeGreaterThan(0);
-      for (const s of contentSigs) {
-        expect(s.valid).toBe(meta.signatures.content_signature.expected_valid);
-        expect(s.algorithm).toBe(meta.signatures.content_signature.algorithm);
-        expect(s.signer).toBe(formatName(demoCertificate(meta.signatures.content_signature.cert.replace(/\.cer$/, '')).subject));
-      }
+        expect(opened.content.ok).toBe(true);
+        if (!opened.content.ok) return;
+        const contentSigs = opened.signatures.filter((s) => s.scope === 'content');
+        expect(contentSigs.length).toBeGreaterThan(0);
+        for (const s of contentSigs) {
+          expect(s.valid).toBe(meta.signatures.content_signature.expected_valid);
+          expect(s.algorithm).toBe(meta.signatures.content_signature.algorithm);
+          expect(s.signer).toBe(formatName(demoCertificate(meta.signatures.content_signature.cert.replace(/\.cer$/, '')).subject));
+        }
 
-      const container = opened.content.layer.containers[0]!;
-      expect(container.encryption?.algorithm).toBe(meta.content_layer.sym_alg);
-      expect(container.encryption?.ivLength).toBe(meta.content_layer.iv_length);
-      const texts = container.contents.filter((x) => x.kind === 'base64').map((x) => x.data!.toString('utf8'));
-      expect(texts).toEqual(meta.content_layer.contents_plaintext);
+        const container = opened.content.layer.containers[0]!;
+        expect(container.encryption?.algorithm).toBe(meta.content_layer.sym_alg);
+        expect(container.encryption?.ivLength).toBe(meta.content_layer.iv_length);
+        const texts = container.contents.filter((x) => x.kind === 'base64').map((x) => x.data!.toString('utf8'));
+        expect(texts).toEqual(meta.content_layer.contents_plaintext);
 
-      const expectedAttachments = meta.content_layer.attachments.map((a: { ref_id: string; content_type: string; plaintext_length: number; plaintext_sha256: string }) => ({
-        refId: a.ref_id,
-        contentType: a.content_type,
-        size: a.plaintext_length,
-        sha256: a.plaintext_sha256,
-      }));
-      expect(opened.content.layer.attachments.map(({ refId, contentType, size, sha256 }) => ({ refId, contentType, size, sha256 }))).toEqual(expectedAttachments);
-    });
-  }
+        const expectedAttachments = meta.content_layer.attachments.map(
+          (a: { ref_id: string; content_type: string; plaintext_length: number; plaintext_sha256: string }) => ({
+            refId: a.ref_id,
+            contentType: a.content_type,
+            size: a.plaintext_length,
+            sha256: a.plaintext_sha256,
+          }),
+        );
+        expect(opened.content.layer.attachments.map(({ refId, contentType, size, sha256 }) => ({ refId, contentType, size, sha256 }))).toEqual(
+          expectedAttachments,
+        );
+        // The data handed out is the plaintext (also when it is a view into the consumed input).
+        expect(opened.content.layer.attachments.map((a) => sha256(a.data!))).toEqual(expectedAttachments.map((a: { sha256: string }) => a.sha256));
+      });
+    }
 
   for (const c of cases.filter((x) => x.kind === 'positive' && vectorMeta(x).transport_layer.encrypted)) {
     it(`${c.case}: transport plaintext is byte-identical to the library's own copy`, () => {
       const meta = vectorMeta(c);
       const legacy = /cbc/.test(meta.transport_layer.sym_alg);
-      const t = openTransport(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), allowLegacyAlgorithms: legacy, allowUnencrypted: false, limits: DEFAULT_LIMITS });
+      const t = openTransport(vectorFile(c, 'request.bin'), {
+        keys: recipientKeys(c),
+        allowLegacyAlgorithms: legacy,
+        allowUnencrypted: false,
+        limits: DEFAULT_LIMITS,
+      });
       expect(t.innerBytes.equals(vectorFile(c, 'request.transport-plaintext.bin'))).toBe(true);
     });
   }
@@ -91,14 +109,16 @@ describe('reference-implementation vectors: negative cases', () => {
     const codes = acceptedCodes(expected);
     if (codes.length > 0) {
       it(`${c.case} is rejected with ${codes.join(' or ')}`, () => {
-        let caught: unknown;
-        try {
-          openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), trust });
-        } catch (error) {
-          caught = error;
+        for (const consumeInput of [false, true]) {
+          let caught: unknown;
+          try {
+            openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), trust, consumeInput });
+          } catch (error) {
+            caught = error;
+          }
+          expect(caught, 'the message must be rejected').toBeDefined();
+          expect(codes).toContain((caught as { code: string }).code);
         }
-        expect(caught, 'the message must be rejected').toBeDefined();
-        expect(codes).toContain((caught as { code: string }).code);
       });
     } else {
       it(`${c.case} is accepted at transport level with a content-layer error`, () => {
@@ -121,7 +141,12 @@ describe('reference-implementation answers are readable by our parser', () => {
     const meta = vectorMeta(c);
     if (c.kind === 'positive' && meta.response) {
       it(`${c.case}: the library's ${meta.response.intermediary_side_verification.schema.replace(/^soap|\.xsd$/g, '')} opens with the intermediary key`, () => {
-        const opened = openMessage(vectorFile(c, 'response.bin'), { keys: [demoKey('osci_manager_cipher_4096')], trust, allowLegacyAlgorithms: true, allowUnencrypted: !meta.transport_layer.encrypted });
+        const opened = openMessage(vectorFile(c, 'response.bin'), {
+          keys: [demoKey('osci_manager_cipher_4096')],
+          trust,
+          allowLegacyAlgorithms: true,
+          allowUnencrypted: !meta.transport_layer.encrypted,
+        });
         expect(opened.envelope.order.feedback.map((f) => f.code)).toEqual(meta.response.intermediary_side_verification.codes);
         expect(opened.orderSignature?.valid).toBe(meta.response.intermediary_side_verification.signature_valid);
       });

@@ -82,6 +82,8 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
       allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
       allowUnencrypted: ctx.allowUnencryptedTransport,
       requireTrustedContentSigners: tenant.requireTrustedAuthors,
+      // `raw` is ours alone: decrypt into it instead of into fresh memory (a large message costs one copy, not three).
+      consumeInput: true,
     });
   } catch (error) {
     const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });

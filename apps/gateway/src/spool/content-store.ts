@@ -20,8 +20,11 @@ const SLICE = 64 * 1024;
 const IV = 12;
 const TAG = 16;
 
-function* slices(data: Buffer): Generator<Buffer> {
-  for (let at = 0; at < data.length; at += SLICE) yield data.subarray(at, Math.min(data.length, at + SLICE));
+/** Writes go out in larger slices: one thread-pool round trip per MiB instead of per 64 KiB. */
+const WRITE_SLICE = 1024 * 1024;
+
+function* slices(data: Buffer, size = SLICE): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, Math.min(data.length, at + size));
 }
 
 /** Writes the sealed bundle to `path` (created exclusively) and fsyncs it. */
@@ -57,7 +60,7 @@ export async function sealPartsToFile(path: string, key: Buffer, aad: string, ma
   try {
     await file.write(iv);
     for (const part of [head, m, ...parts]) {
-      for (const slice of slices(part)) await file.write(cipher.update(slice));
+      for (const slice of slices(part, WRITE_SLICE)) await file.write(cipher.update(slice));
     }
     await file.write(cipher.final());
     await file.write(cipher.getAuthTag());

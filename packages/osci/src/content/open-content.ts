@@ -66,6 +66,11 @@ export interface ContentOptions {
    * signature check), everything received must be discarded.
    */
   readonly onAttachmentData?: (refId: string, chunk: Buffer) => void;
+  /**
+   * The attachment parts' memory may be overwritten: retained plaintext is decrypted into the ciphertext's place
+   * and returned as a view (no fresh memory, no copy). Set by `openMessage` when the caller consumes its input.
+   */
+  readonly attachmentsInPlace?: boolean;
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -227,6 +232,14 @@ function readContent(
 function attachmentPlaintext(refId: string, ctx: Ctx, keys: Map<string, EncryptedDataInfo>, digestMethods: ReadonlySet<string>): OpenedAttachment | undefined {
   const known = ctx.attachments.get(refId);
   if (known && [...digestMethods].every((m) => known.digests.has(m))) return known;
+  if (known?.data) {
+    // A further digest method over plaintext we hold: hash it (its ciphertext may have been decrypted in place).
+    const digests = new Map(known.digests);
+    for (const m of digestMethods) if (!digests.has(m)) digests.set(m, createHash(digestHash(m)).update(known.data).digest());
+    const record = { ...known, digests };
+    ctx.attachments.set(refId, record);
+    return record;
+  }
   const part = ctx.inner.parts.find((p) => p.contentId === refId);
   if (!part) return undefined;
   const info = keys.get(refId);
@@ -249,12 +262,15 @@ function processAttachment(refId: string, contentType: string, body: Buffer, inf
   const onData = ctx.options.onAttachmentData;
   const key = info ? contentKey(info, ctx).key : undefined;
   const expected = info ? info.algorithm.plaintextLength(body.length, info.ivLength) : body.length;
-  const out = retain ? Buffer.allocUnsafeSlow(expected) : undefined;
+  // In place: plaintext slice k goes where ciphertext slice k began, behind the slice being read (or, unencrypted,
+  // it is already there).
+  const inPlace = retain && (ctx.options.attachmentsInPlace ?? false) && !info?.algorithm.legacy;
+  const out = !retain ? undefined : inPlace ? body.subarray(0, expected) : Buffer.allocUnsafeSlow(expected);
   let at = 0;
   const emit = (chunk: Buffer) => {
     report.update(chunk);
     for (const h of hashes.values()) h.update(chunk);
-    if (out) chunk.copy(out, at);
+    if (out && !(inPlace && !info)) chunk.copy(out, at);
     at += chunk.length;
     onData?.(refId, chunk);
   };

@@ -37,6 +37,11 @@ export interface TransportOptions {
   readonly limits: OsciLimits;
   /** Where the transport plaintext goes (a reusable scratch buffer inside `openMessage`); fresh memory by default. */
   readonly allocate?: (bytes: number) => Buffer;
+  /**
+   * Decrypt into the ciphertext's own memory (the caller gives up `raw`): plaintext slice k is written where
+   * ciphertext slice k began, always behind the slice being read. No fresh memory for a large message.
+   */
+  readonly inPlace?: boolean;
 }
 
 /**
@@ -96,7 +101,8 @@ export function openTransport(raw: Buffer, options: TransportOptions): OpenedTra
   if (symmetricKey.length !== info.algorithm.keyBytes) throw new OsciError('TRANSPORT_DECRYPT_FAILED', 'the unwrapped transport key has the wrong length');
   let innerBytes: Buffer;
   try {
-    const target = (options.allocate ?? Buffer.allocUnsafeSlow)(info.algorithm.plaintextLength(cipherBytes.length, info.ivLength));
+    const plaintextLength = info.algorithm.plaintextLength(cipherBytes.length, info.ivLength);
+    const target = options.inPlace && !info.algorithm.legacy ? cipherBytes.subarray(0, plaintextLength) : (options.allocate ?? Buffer.allocUnsafeSlow)(plaintextLength);
     let at = 0;
     const length = info.algorithm.decryptChunks(symmetricKey, cipherBytes, info.ivLength, (chunk) => {
       at += chunk.copy(target, at);
