@@ -108,6 +108,8 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/efa_messages_received_total\{tenant="bob",outcome="accepted"\} 2/);
     expect(metrics).toMatch(/efa_messages_rejected_total\{tenant="bob",code="9601"\} 6/);
+    expect(metrics).toMatch(/efa_open_tasks_waiting 0/);
+    expect(metrics).toMatch(/efa_open_threads_utilization 0\.\d+|efa_open_threads_utilization [01]\b/);
   });
 
   it('never logs personal data of the demo application', async () => {

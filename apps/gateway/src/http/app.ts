@@ -18,7 +18,7 @@ export interface AppDeps {
   readonly metrics: GatewayMetrics;
   /** Is Redis reachable right now? */
   readonly redisReady: () => Promise<boolean>;
-  readonly opener: Pick<OpenPool, 'open'>;
+  readonly opener: Pick<OpenPool, 'open'> & Partial<Pick<OpenPool, 'load'>>;
 }
 
 /** The HTTP surface: one OSCI intake path per tenant, health, readiness, metrics and the operator API. */
@@ -52,6 +52,10 @@ export function createApp(deps: AppDeps): Express {
         const counts = await q.getJobCounts('waiting', 'delayed', 'active').catch(() => undefined);
         if (counts) deps.metrics.queueDepth.set({ queue: name }, (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0));
       }
+    }
+    if (deps.opener.load) {
+      deps.metrics.openQueue.set(deps.opener.load.waiting);
+      deps.metrics.openUtilization.set(deps.opener.load.utilization);
     }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });

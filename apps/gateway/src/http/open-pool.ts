@@ -44,6 +44,11 @@ export class OpenPool {
     return (await this.#pool!.run(task)) as OpenOutcome;
   }
 
+  /** Tasks waiting for a thread, and the share of time the threads were busy (0 inline). */
+  get load(): { waiting: number; utilization: number } {
+    return { waiting: this.#pool?.queueSize ?? 0, utilization: this.#pool?.utilization ?? 0 };
+  }
+
   get threads(): number {
     return this.#pool?.threads.length ?? 0;
   }

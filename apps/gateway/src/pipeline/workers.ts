@@ -10,6 +10,9 @@ import type { MessageRecord } from '../spool/record.js';
 import { DELIVER_QUEUE, PROCESS_QUEUE, type DeliverJob, type ProcessJob, type Queues } from './queues.js';
 import { selectRoute } from './routing.js';
 
+/** Mapped output up to this size is kept sealed in the spool between the stages. */
+export const KEEP_MAPPED_MAX_BYTES = 16 * 1024 * 1024;
+
 export function deliverJobId(id: string, connector: string, replay = 0): string {
   return replay ? `${id}--${connector}--r${replay}` : `${id}--${connector}`;
 }
@@ -88,8 +91,10 @@ export class PipelineWorkers {
       }
       this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
       const { validation } = mapped;
-      // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again.
-      await this.spool.storeMapped(id, mapped.documents);
+      // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again. Very large
+      // output is not written a second time: the deliver stage maps again (procedures are pure and deterministic).
+      const mappedBytes = mapped.documents.reduce((n, d) => n + d.data.length, 0);
+      if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
       await this.spool.update(id, (r) => {
         r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
         r.state = 'processing';
