@@ -73,7 +73,7 @@ export class Spool {
     const hash = createHash('sha256');
     let size = 0;
     // flush: the descriptor is fsync'd before it is closed, so the body is durable when the pipeline resolves.
-    const out = createWriteStream(path, { flags: 'wx', mode: 0o600, flush: true });
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
     try {
       await pipeline(
         body,
