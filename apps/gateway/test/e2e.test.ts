@@ -200,6 +200,32 @@ describe('intake edge cases', () => {
   });
 });
 
+describe('a MessageId claimed by a process that died before storing', () => {
+  it('is taken over by the repeated delivery, which is stored and delivered instead of answered as a duplicate', async () => {
+    const gw = await startTestGateway();
+    try {
+      // What a crash between claiming the MessageId and storing the message leaves behind (nothing was answered).
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      const indexDir = join(gw.dataDir, 'spool', 'index', 'bob');
+      await mkdir(indexDir, { recursive: true });
+      const stale = 'lost0000-0123456789abcdef';
+      await writeFile(join(indexDir, createHash('sha256').update('vec-S-accept-0001').digest('hex')), stale);
+
+      expect((await answerOf(await post(gw.url, await vector('b-accept-delivery')))).codes).toEqual(['0800']);
+      const id = await gw.gateway.spool.findByMessageId('bob', 'vec-S-accept-0001');
+      expect(id).toBeDefined();
+      expect(id).not.toBe(stale);
+      await until('delivery', async () => (await gw.gateway.spool.get(id!))?.state === 'delivered');
+      // From now on the MessageId is taken: a further repetition is a duplicate.
+      expect((await answerOf(await post(gw.url, await vector('b-accept-delivery')))).codes).toEqual(['0800']);
+      expect(await gw.gateway.spool.list()).toEqual([id]);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('retention', () => {
   it('removes delivered messages past the retention and still answers their MessageId as a duplicate', async () => {
     const gw = await startTestGateway({ retention: { deliveredDays: 1, failedDays: 90, quarantineDays: 2 } });

@@ -99,7 +99,8 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       const answer = Buffer.from(outcome.answer.buffer, outcome.answer.byteOffset, outcome.answer.byteLength);
       // Idempotency: a repeated MessageId gets the same positive answer and creates nothing new. The claim is
       // exclusive, so two processes receiving the same MessageId at once store it once.
-      const owner = await deps.spool.claim(tenant.id, messageId, id).catch(() => undefined);
+      // The claim becomes durable together with the stored message (one fsync round in accept).
+      const owner = await deps.spool.claim(tenant.id, messageId, id, { deferSync: true }).catch(() => undefined);
       if (owner === undefined) {
         log.error({ messageId }, 'could not claim the MessageId');
         await rm(incoming.path, { force: true });
@@ -129,18 +130,25 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
           record.state = 'quarantined';
           record.error = e;
           record.answer = { kind: 'response', code: '0800' };
-          await deps.spool.quarantine(incoming.path, record);
+          await deps.spool.quarantine(incoming.path, record, { tenant: tenant.id, messageId });
           await deps.spool.event(id, { stage: 'verify', event: 'quarantined', code: e.code, detail: e.reason }, 'quarantine');
           log.warn({ messageId, code: e.code, reason: e.reason }, 'content layer failed: quarantined');
           deps.metrics.received.inc({ tenant: tenant.id, outcome: 'quarantined' });
           return send(answer);
         }
         record.answer = { kind: 'response', code: '0800' };
-        await deps.spool.accept(incoming.path, record, { sealedFile: sealed });
-        await deps.spool.event(id, [
-          { stage: 'receive', event: 'received', detail: `${outcome.orderType}, ${incoming.size} bytes` },
-          { stage: 'verify', event: 'verified', detail: outcome.signatures },
-        ]);
+        await deps.spool.accept(
+          incoming.path,
+          record,
+          { sealedFile: sealed },
+          {
+            claim: { tenant: tenant.id, messageId },
+            events: [
+              { stage: 'receive', event: 'received', detail: `${outcome.orderType}, ${incoming.size} bytes` },
+              { stage: 'verify', event: 'verified', detail: outcome.signatures },
+            ],
+          },
+        );
       } catch (error) {
         log.error({ err: errorSummary(error), messageId }, 'could not store the message durably');
         await deps.spool.release(tenant.id, messageId, id).catch(() => {});

@@ -5,6 +5,7 @@
 export {
   appendDurably,
   fsyncDirectory as fsyncDir,
+  fsyncFile,
   readSmallFile,
   writeNewFileSynced,
   writeSmallFileAtomically as writeDurably,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openContent, openSealedParts, sealContentToFile, sealPartsToFile, type ContentBundle } from './content-store.js';
-import { appendDurably, fsyncDir, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
+import { appendDurably, fsyncDir, fsyncFile, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
 /** A mapped document as the spool keeps it (the shape of xoev-mapping's MappedDocument). */
@@ -97,42 +97,76 @@ export class Spool {
 
   /**
    * Claims the MessageId for this spool id: the index entry is created exclusively, so of two processes receiving
-   * the same MessageId at once exactly one wins. Returns the spool id that owns the MessageId.
+   * the same MessageId at once exactly one wins. Returns the spool id that owns the MessageId. With `deferSync` the
+   * new entry is not fsync'd here: `accept` makes it durable in its single fsync round (pass it as `claim`).
    */
-  async claim(tenant: string, messageId: string, id: string): Promise<string> {
+  async claim(tenant: string, messageId: string, id: string, options: { readonly deferSync?: boolean } = {}): Promise<string> {
     const dir = join(this.dir, 'index', tenant);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, messageKey(messageId));
     try {
-      await writeNewFileSynced(path, id);
-      await fsyncDir(dir);
+      if (options.deferSync) writeFileSync(path, id, { flag: 'wx', mode: 0o600 });
+      else {
+        await writeNewFileSynced(path, id);
+        await fsyncDir(dir);
+      }
       return id;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       for (let i = 0; i < 50; i++) {
-        const owner = (await readSmallFile(path)).toString('utf8').trim();
-        if (owner) return owner;
+        const [owner, flag] = (await readSmallFile(path)).toString('utf8').trim().split(/\s+/);
+        if (owner && (flag === RETIRED || !this.#isStaleOwner(owner))) return owner;
+        if (owner) {
+          // A claim whose message was never stored (the process died after claiming, before storing; nothing was
+          // acknowledged): this delivery takes the MessageId over instead of being answered as a duplicate.
+          const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
+          writeFileSync(tmp, id, { flag: 'wx', mode: 0o600 });
+          renameSync(tmp, path);
+          if (!options.deferSync) {
+            await fsyncFile(path);
+            await fsyncDir(dir);
+          }
+          return id;
+        }
         await new Promise((r) => setTimeout(r, 10)); // the winner is still writing its id
       }
       throw new Error(`index entry ${path} stays empty`);
     }
   }
 
+  /** The owner of a claim has no stored message and is not being received right now. */
+  #isStaleOwner(owner: string): boolean {
+    if (!/^[a-z0-9]+-[0-9a-f]{16}$/.test(owner)) return false; // not a spool id: leave it alone
+    const stored = ['messages', 'quarantine'].some((area) => existsSync(join(this.dir, area, owner, 'meta.json')));
+    return !stored && !existsSync(join(this.dir, 'incoming', `${owner}.bin`));
+  }
+
   /** Releases a claim that did not lead to a stored message (storing failed). */
   async release(tenant: string, messageId: string, id: string): Promise<void> {
     const path = join(this.dir, 'index', tenant, messageKey(messageId));
-    if ((await readFile(path, 'utf8').catch(() => '')).trim() === id) await rm(path, { force: true });
+    if ((await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/)[0] === id) await rm(path, { force: true });
   }
 
   /**
    * Moves a received body into `messages/<id>/` with its record and sealed content (a bundle to seal, or a file
    * sealed already at `sealPath`); all fsync'd before returning.
    */
-  async accept(incoming: string, record: MessageRecord, content: ContentBundle | { readonly sealedFile: string } | undefined): Promise<void> {
+  async accept(
+    incoming: string,
+    record: MessageRecord,
+    content: ContentBundle | { readonly sealedFile: string } | undefined,
+    extra: { readonly events?: ReadonlyArray<Omit<AuditEvent, 'at'>>; readonly claim?: { readonly tenant: string; readonly messageId: string } } = {},
+  ): Promise<void> {
     const marker = join(this.dir, 'open', record.id);
     writeFileSync(marker, ''); // made durable by the fsync of open/ in #store
+    const alsoSync: Array<() => Promise<void>> = [() => fsyncDir(join(this.dir, 'open'))];
+    if (extra.claim) {
+      const indexDir = join(this.dir, 'index', extra.claim.tenant);
+      const entry = join(indexDir, messageKey(extra.claim.messageId));
+      alsoSync.push(() => fsyncFile(entry), () => fsyncDir(indexDir));
+    }
     try {
-      await this.#store('messages', incoming, record, content, join(this.dir, 'open'));
+      await this.#store('messages', incoming, record, content, alsoSync, extra.events);
     } catch (error) {
       // Nothing was acknowledged; a stored message directory (if any) is still picked up by its MessageId retry,
       // whose deliveries share the same idempotency keys. Without a directory the marker would only linger.
@@ -142,25 +176,45 @@ export class Spool {
   }
 
   /** Keeps a rejected message (original bytes and the reason) for inspection. */
-  async quarantine(incoming: string, record: MessageRecord): Promise<void> {
-    await this.#store('quarantine', incoming, record, undefined);
+  async quarantine(incoming: string, record: MessageRecord, claim?: { readonly tenant: string; readonly messageId: string }): Promise<void> {
+    const alsoSync: Array<() => Promise<void>> = [];
+    if (claim) {
+      const indexDir = join(this.dir, 'index', claim.tenant);
+      alsoSync.push(() => fsyncFile(join(indexDir, messageKey(claim.messageId))), () => fsyncDir(indexDir));
+    }
+    await this.#store('quarantine', incoming, record, undefined, alsoSync);
   }
 
-  async #store(area: 'messages' | 'quarantine', incoming: string, record: MessageRecord, content: ContentBundle | { readonly sealedFile: string } | undefined, alsoSync?: string): Promise<void> {
+  async #store(
+    area: 'messages' | 'quarantine',
+    incoming: string,
+    record: MessageRecord,
+    content: ContentBundle | { readonly sealedFile: string } | undefined,
+    alsoSync: ReadonlyArray<() => Promise<void>> = [],
+    events?: ReadonlyArray<Omit<AuditEvent, 'at'>>,
+  ): Promise<void> {
     const dir = join(this.dir, area, record.id);
     mkdirSync(dir, { mode: 0o700 });
     renameSync(incoming, join(dir, 'original.bin'));
     if (content && 'sealedFile' in content) renameSync(content.sealedFile, join(dir, 'content.bin'));
     else if (content) await sealContentToFile(join(dir, 'content.bin'), this.#key!, record.id, content);
-    // A fresh directory: files are written in place and fsync'd, then every directory involved once, in parallel.
-    await writeNewFileSynced(join(dir, 'meta.json'), JSON.stringify(record, null, 2));
-    await Promise.all([fsyncDir(dir), fsyncDir(join(this.dir, area)), fsyncDir(join(this.dir, 'incoming')), ...(alsoSync ? [fsyncDir(alsoSync)] : [])]);
+    // A fresh directory: the files are written, then everything involved (files, the new directory, the directories
+    // entries moved out of and into, the caller's extras) is fsync'd in one parallel round — one wait for the disk.
+    const meta = join(dir, 'meta.json');
+    writeFileSync(meta, JSON.stringify(record, null, 2), { flag: 'wx', mode: 0o600 });
+    const syncs = [fsyncFile(meta), fsyncDir(dir), fsyncDir(join(this.dir, area)), fsyncDir(join(this.dir, 'incoming')), ...alsoSync.map((f) => f())];
+    if (events?.length) {
+      const path = join(dir, 'events.jsonl');
+      writeFileSync(path, eventLines(events) + '\n', { flag: 'wx', mode: 0o600 });
+      syncs.push(fsyncFile(path));
+    }
+    await Promise.all(syncs);
   }
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
   async findByMessageId(tenant: string, messageId: string): Promise<string | undefined> {
     try {
-      return (await readSmallFile(join(this.dir, 'index', tenant, messageKey(messageId)))).toString('utf8').trim();
+      return (await readSmallFile(join(this.dir, 'index', tenant, messageKey(messageId)))).toString('utf8').trim().split(/\s+/)[0];
     } catch {
       return undefined;
     }
@@ -190,9 +244,7 @@ export class Spool {
   }
 
   async event(id: string, event: Omit<AuditEvent, 'at'> | ReadonlyArray<Omit<AuditEvent, 'at'>>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
-    const at = new Date().toISOString();
-    const lines = (Array.isArray(event) ? event : [event]).map((e) => JSON.stringify({ at, ...e })).join('\n');
-    await appendDurably(join(this.dir, area, id, 'events.jsonl'), lines);
+    await appendDurably(join(this.dir, area, id, 'events.jsonl'), eventLines(Array.isArray(event) ? event : [event]));
   }
 
   async events(id: string): Promise<AuditEvent[]> {
@@ -283,16 +335,32 @@ export class Spool {
       const keepDays = r.state === 'delivered' ? retention.deliveredDays : retention.failedDays;
       const changed = (await stat(join(this.dir, 'messages', id, 'meta.json'))).mtimeMs;
       if (now - changed < keepDays * day) continue;
+      await this.#retire(r);
       await rm(join(this.dir, 'messages', id), { recursive: true, force: true });
       removed++;
     }
     for (const id of await this.listQuarantine()) {
       const changed = (await stat(join(this.dir, 'quarantine', id)).catch(() => undefined))?.mtimeMs;
       if (changed === undefined || now - changed < retention.quarantineDays * day) continue;
+      const r = await this.get(id);
+      if (r) await this.#retire(r);
       await rm(join(this.dir, 'quarantine', id), { recursive: true, force: true });
       removed++;
     }
     return removed;
+  }
+
+  /**
+   * Marks the MessageId index entry of a message that retention removes: the MessageId stays taken (a late
+   * repetition is answered as a duplicate), and the entry is not mistaken for the claim of a message never stored.
+   */
+  async #retire(record: MessageRecord): Promise<void> {
+    if (!record.messageId) return;
+    const dir = join(this.dir, 'index', record.tenant);
+    const path = join(dir, messageKey(record.messageId));
+    const owner = (await readSmallFile(path).catch(() => Buffer.alloc(0))).toString('utf8').trim().split(/\s+/)[0];
+    if (owner !== record.id) return;
+    await writeDurably(path, `${record.id} ${RETIRED}`, 0o600);
   }
 
   /** Removes bodies whose reception never finished (process died mid-upload: nothing was acknowledged). */
@@ -302,6 +370,14 @@ export class Spool {
     return names.length;
   }
 }
+
+function eventLines(events: ReadonlyArray<Omit<AuditEvent, 'at'>>): string {
+  const at = new Date().toISOString();
+  return events.map((e) => JSON.stringify({ at, ...e })).join('\n');
+}
+
+/** Second word of a MessageId index entry whose message retention removed. */
+const RETIRED = 'retired';
 
 const FINAL_STATES: ReadonlySet<MessageRecord['state']> = new Set(['delivered', 'failed']);
 

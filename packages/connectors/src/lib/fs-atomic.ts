@@ -67,6 +67,16 @@ async function fsyncDirectoryNow(path: string): Promise<void> {
   }
 }
 
+/** fsync a file written earlier (its data and size), e.g. several files of one commit in parallel. */
+export async function fsyncFile(path: string): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    await fsyncDescriptor(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes a new file (exclusive create) and fsyncs its data; the caller fsyncs the directory (once for several files). */
 export async function writeNewFileSynced(path: string, content: Buffer | string, mode = 0o600): Promise<void> {
   const fd = openSync(path, 'wx', mode);
