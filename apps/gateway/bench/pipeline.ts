@@ -4,7 +4,7 @@
  * (REDIS_URL or 127.0.0.1:6379) and ../shared/osci-vectors (the demo PKI of the reference implementation).
  */
 import { constants, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadPkcs12 } from '@efa-gateway/osci';
@@ -87,14 +87,16 @@ const gateway = { spool, stop: async () => {
   await new Promise((r) => child.once('exit', r));
 } };
 
-/** Resident memory of the gateway processes (the supervisor and its cluster children). */
+/** The gateway's processes: the one started here and its cluster children (read cheaply: no scan of /proc). */
+async function gatewayPids(): Promise<number[]> {
+  const children = await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => '');
+  return [child.pid!, ...children.split(/\s+/).filter(Boolean).map(Number)];
+}
+
 async function gatewayRss(): Promise<number> {
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
   let total = 0;
-  for (const pid of pids) {
+  for (const pid of await gatewayPids()) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const ppid = /PPid:\s+(\d+)/.exec(status)?.[1];
-    if (Number(pid) !== child.pid && Number(ppid) !== child.pid) continue;
     total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
   }
   return total;
@@ -103,24 +105,23 @@ async function gatewayRss(): Promise<number> {
 /** CPU seconds (user + system) used so far by the gateway processes. */
 async function gatewayCpuSeconds(): Promise<number> {
   let ticks = 0;
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+  for (const pid of await gatewayPids()) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pid) !== child.pid && Number(fields[1]) !== child.pid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
-    if (process.env.BENCH_CPU_SPLIT) process.stderr.write(`cpu ${pid} user ${fields[11]} sys ${fields[12]}\n`);
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
   }
   return ticks / 100;
 }
 
+/** Waits until n messages reached a final state (cheap to poll: two directory listings), then checks they were delivered. */
 async function waitDelivered(n: number): Promise<void> {
   for (;;) {
-    const records = await Promise.all((await gateway.spool.list()).map((id) => gateway.spool.get(id)));
-    if (records.filter((r) => r?.state === 'delivered').length >= n) return;
-    if (records.some((r) => r?.state === 'failed')) throw new Error(`a delivery failed: ${JSON.stringify(records.find((r) => r?.state === 'failed')?.deliveries)}`);
+    if ((await gateway.spool.list()).length >= n && (await gateway.spool.listOpen()).length === 0) break;
     await new Promise((r) => setTimeout(r, 20));
   }
+  const records = await Promise.all((await gateway.spool.list()).map((id) => gateway.spool.get(id)));
+  const failed = records.find((r) => r?.state !== 'delivered');
+  if (failed) throw new Error(`message ${failed.id} ended ${failed.state}: ${JSON.stringify(failed.deliveries)}`);
 }
 
 out(`building ${SMALL} small AcceptDeliveries (client side, not timed) …`);
