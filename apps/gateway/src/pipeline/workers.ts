@@ -6,6 +6,7 @@ import type { RuntimeConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Spool } from '../spool/spool.js';
+import type { ContentBundle } from '../spool/content-store.js';
 import type { MessageRecord } from '../spool/record.js';
 import { DELIVER_QUEUE, PROCESS_QUEUE, type DeliverJob, type ProcessJob, type Queues } from './queues.js';
 import { selectRoute } from './routing.js';
@@ -73,8 +74,9 @@ export class PipelineWorkers {
       await this.#fail(record, 'NO_ROUTE', 'no route matches this message (tenant, service, root element)');
       throw new UnrecoverableError('no route');
     }
+    let current = record;
     if (!record.route) {
-      const input = await this.#mappingInput(record);
+      const input = await this.#mappingInput(record, bundle);
       const procedure = this.#procedureFor(route.procedure, input);
       if (!procedure) {
         await this.#fail(record, 'NO_PROCEDURE', `route ${route.name}: no procedure recognises this message's content`);
@@ -95,16 +97,17 @@ export class PipelineWorkers {
       // output is not written a second time: the deliver stage maps again (procedures are pure and deterministic).
       const mappedBytes = mapped.documents.reduce((n, d) => n + d.data.length, 0);
       if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
-      await this.spool.update(id, (r) => {
+      current = await this.spool.update(id, (r) => {
         r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
         r.state = 'processing';
         for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
       });
-      await this.spool.event(id, { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` });
       const output = validation.output.status === 'skipped' ? `output not validated: ${validation.output.reason}` : `output ${validation.output.status}`;
-      await this.spool.event(id, { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` });
+      await this.spool.event(id, [
+        { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` },
+        { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` },
+      ]);
     }
-    const current = (await this.spool.get(id))!;
     for (const connector of route.connectors) {
       if (current.deliveries[connector]?.state !== 'pending') continue;
       await this.queues.deliver.add('deliver', { id, connector }, this.#deliverOptions(deliverJobId(id, connector, current.deliveries[connector]?.replay ?? 0)));
@@ -209,8 +212,8 @@ export class PipelineWorkers {
     return name === 'auto' ? this.procedures.recognise(input) : this.procedures.get(name);
   }
 
-  async #mappingInput(record: MessageRecord): Promise<MappingInput> {
-    const bundle = await this.spool.content(record.id);
+  async #mappingInput(record: MessageRecord, content?: ContentBundle): Promise<MappingInput> {
+    const bundle = content ?? (await this.spool.content(record.id));
     return {
       messageId: record.messageId ?? record.id,
       tenant: record.tenant,
