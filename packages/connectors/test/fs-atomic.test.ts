@@ -1,3 +1,4 @@
+import type * as NodeFs from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 // Count the fsync calls that reach the file system (the real fsync still runs).
 const calls = vi.hoisted(() => ({ fsync: 0 }));
 vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
+  const fs = await importOriginal<typeof NodeFs>();
   return {
     ...fs,
     fsync: (fd: number, cb: (error: NodeJS.ErrnoException | null) => void) => {
