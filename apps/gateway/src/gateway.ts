@@ -10,6 +10,7 @@ import { PipelineWorkers } from './pipeline/workers.js';
 import { loadRegistry } from './mapping/registry.js';
 import { Spool } from './spool/spool.js';
 import { OpenPool } from './http/open-pool.js';
+import { MemoryBudget } from './ops/memory-budget.js';
 import { applyPickup, expirePickups } from './pipeline/pickup.js';
 import type { PickupUpdate } from '@efa-gateway/connectors';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
 export class Gateway {
   readonly logger: Logger;
   readonly metrics = new GatewayMetrics();
+  /** Shared by intake and pipeline stages of this process: bounds how much large-message data is in memory at once. */
+  readonly memory: MemoryBudget;
   readonly spool: Spool;
   readonly queues: Queues;
   #server: Server | undefined;
@@ -43,6 +46,7 @@ export class Gateway {
   ) {
     this.logger = options.logger ?? createLogger();
     this.spool = new Spool(join(runtime.dataDir, 'spool'));
+    this.memory = new MemoryBudget(runtime.config.limits.memoryBudgetBytes);
     this.queues = new Queues(redisConnection(runtime.redisUrl, 'producer'), runtime.config.pipeline.prefix);
     this.#reconciler = new Reconciler(this.spool, this.queues, this.logger, runtime.config.pipeline.attempts);
     this.#probe = new Redis(runtime.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 1000 });
@@ -57,7 +61,7 @@ export class Gateway {
     await this.#probe.connect().catch(() => {});
     if (this.options.workers ?? this.runtime.config.pipeline.inProcessWorkers) {
       const procedures = await loadRegistry(this.runtime.mapping);
-      this.#workers = new PipelineWorkers(this.runtime, this.spool, this.queues, this.logger, this.metrics, procedures);
+      this.#workers = new PipelineWorkers(this.runtime, this.spool, this.queues, this.logger, this.metrics, procedures, this.memory);
       this.#workers.start(redisConnection(this.runtime.redisUrl, 'worker'));
     }
     this.#reconciler.start(this.options.reconcileMs ?? 10_000);
@@ -68,7 +72,7 @@ export class Gateway {
     if (this.options.http ?? true) {
       this.#opener = new OpenPool(this.runtime, this.spool.contentKey, this.runtime.config.http.openThreads);
       const opener = this.#opener;
-      const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady(), opener });
+      const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady(), opener, memory: this.memory });
       const { host, port: wanted } = this.runtime.config.http;
       this.#server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(wanted, host, (error?: Error) => (error ? reject(error) : resolve(s)));

@@ -109,6 +109,7 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
     expect(metrics).toMatch(/efa_messages_received_total\{tenant="bob",outcome="accepted"\} 2/);
     expect(metrics).toMatch(/efa_messages_rejected_total\{tenant="bob",code="9601"\} 6/);
     expect(metrics).toMatch(/efa_open_tasks_waiting 0/);
+    expect(metrics).toMatch(/efa_memory_budget_reserved_bytes 0/);
     expect(metrics).toMatch(/efa_open_threads_utilization 0\.\d+|efa_open_threads_utilization [01]\b/);
   });
 
@@ -219,6 +220,33 @@ describe('a MessageId claimed by a process that died before storing', () => {
       // From now on the MessageId is taken: a further repetition is a duplicate.
       expect((await answerOf(await post(gw.url, await vector('b-accept-delivery')))).codes).toEqual(['0800']);
       expect(await gw.gateway.spool.list()).toEqual([id]);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('memory budget for large messages', () => {
+  it('carries several large messages through intake and pipeline within the budget and releases all of it', async () => {
+    const { acceptDelivery } = await import('./messages.js');
+    const { randomBytes } = await import('node:crypto');
+    const gw = await startTestGateway({ limits: { maxMessageBytes: 64 * 1024 * 1024, memoryBudgetBytes: 16 * 1024 * 1024 } } as never);
+    try {
+      // 5 MiB each: every stage reserves 10 MiB, so only one fits at a time; all must still get through.
+      const bodies = [0, 1, 2].map((i) => acceptDelivery(`budget-${i}`, randomBytes(5 * 1024 * 1024)));
+      let maxWaiting = 0;
+      const sampler = setInterval(() => (maxWaiting = Math.max(maxWaiting, gw.gateway.memory.waiting)), 1);
+      const answers = await Promise.all(bodies.map(async (b) => answerOf(await post(gw.url, b))));
+      expect(answers.map((a) => a.codes)).toEqual([['0800'], ['0800'], ['0800']]);
+      await until('all delivered', async () => {
+        const records = await Promise.all((await gw.gateway.spool.list()).map((id) => gw.gateway.spool.get(id)));
+        return records.length === 3 && records.every((r) => r?.state === 'delivered');
+      });
+      clearInterval(sampler);
+      expect(maxWaiting).toBeGreaterThan(0); // the budget did hold stages back
+      expect(gw.gateway.memory.reservedBytes).toBe(0);
+      expect(gw.gateway.memory.waiting).toBe(0);
     } finally {
       await gw.gateway.stop();
       await rm(gw.dataDir, { recursive: true, force: true });

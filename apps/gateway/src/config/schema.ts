@@ -84,9 +84,15 @@ export const configSchema = z
       .object({
         /** Largest accepted HTTP body. @defaultValue 256 MiB */
         maxMessageBytes: z.number().int().positive().default(256 * 1024 * 1024),
+        /**
+         * Memory that large messages (≥ 1 MiB) may take at once in this process: opening, mapping and delivering each
+         * reserve twice the message size and wait while the budget is used up; a message larger than the budget runs
+         * alone. @defaultValue 512 MiB
+         */
+        memoryBudgetBytes: z.number().int().min(16 * 1024 * 1024).default(512 * 1024 * 1024),
       })
       .strict()
-      .default({ maxMessageBytes: 256 * 1024 * 1024 }),
+      .default({ maxMessageBytes: 256 * 1024 * 1024, memoryBudgetBytes: 512 * 1024 * 1024 }),
     security: z
       .object({
         allowLegacyAlgorithms: z.boolean().default(false),

@@ -9,6 +9,7 @@ import { applyPickup } from '../pipeline/pickup.js';
 import type { Spool } from '../spool/spool.js';
 import { osciIntake } from './osci-intake.js';
 import type { OpenPool } from './open-pool.js';
+import type { MemoryBudget } from '../ops/memory-budget.js';
 
 export interface AppDeps {
   readonly runtime: RuntimeConfig;
@@ -19,6 +20,7 @@ export interface AppDeps {
   /** Is Redis reachable right now? */
   readonly redisReady: () => Promise<boolean>;
   readonly opener: Pick<OpenPool, 'open'> & Partial<Pick<OpenPool, 'load'>>;
+  readonly memory: MemoryBudget;
 }
 
 /** The HTTP surface: one OSCI intake path per tenant, health, readiness, metrics and the operator API. */
@@ -35,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
         metrics: deps.metrics,
         maxMessageBytes: deps.runtime.config.limits.maxMessageBytes,
         opener: deps.opener,
+        memory: deps.memory,
       }),
     );
   }
@@ -53,6 +56,8 @@ export function createApp(deps: AppDeps): Express {
         if (counts) deps.metrics.queueDepth.set({ queue: name }, (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0));
       }
     }
+    deps.metrics.memoryReserved.set(deps.memory.reservedBytes);
+    deps.metrics.memoryWaiting.set(deps.memory.waiting);
     if (deps.opener.load) {
       deps.metrics.openQueue.set(deps.opener.load.waiting);
       deps.metrics.openUtilization.set(deps.opener.load.utilization);

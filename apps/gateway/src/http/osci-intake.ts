@@ -9,6 +9,7 @@ import type { MessageRecord } from '../spool/record.js';
 import { BodyTooLargeError, type Spool } from '../spool/spool.js';
 import type { OpenPool } from './open-pool.js';
 import type { OpenOutcome } from './open-task.js';
+import type { MemoryBudget } from '../ops/memory-budget.js';
 
 export interface IntakeDeps {
   readonly spool: Spool;
@@ -18,6 +19,7 @@ export interface IntakeDeps {
   readonly maxMessageBytes: number;
   /** Opens, verifies and answers (worker threads). */
   readonly opener: Pick<OpenPool, 'open'>;
+  readonly memory: MemoryBudget;
 }
 
 /**
@@ -54,6 +56,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
 
     const base: MessageRecord = { id, channel: 'osci', tenant: tenant.id, receivedAt: new Date().toISOString(), size: incoming.size, sha256: incoming.sha256, state: 'accepted', metadata: {}, deliveries: {} };
     const sealed = deps.spool.sealPath(id);
+    const releaseMemory = await deps.memory.reserve(2 * incoming.size);
     try {
       let outcome: OpenOutcome;
       try {
@@ -66,6 +69,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       }
       await handle(outcome);
     } finally {
+      releaseMemory();
       await rm(sealed, { force: true }); // moved into the message directory when accepted
     }
 

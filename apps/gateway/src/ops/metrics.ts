@@ -15,6 +15,8 @@ export class GatewayMetrics {
   readonly deadLetters = new Counter({ name: 'efa_dead_letters_total', help: 'Deliveries moved to the dead-letter state', labelNames: ['connector', 'code'], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'efa_queue_depth', help: 'Jobs waiting or delayed per queue', labelNames: ['queue'], registers: [this.registry] });
   readonly openQueue = new Gauge({ name: 'efa_open_tasks_waiting', help: 'Received messages waiting for an open/verify/answer worker thread', registers: [this.registry] });
+  readonly memoryReserved = new Gauge({ name: 'efa_memory_budget_reserved_bytes', help: 'Bytes of the large-message memory budget reserved right now', registers: [this.registry] });
+  readonly memoryWaiting = new Gauge({ name: 'efa_memory_budget_waiting', help: 'Stages of large messages waiting for the memory budget', registers: [this.registry] });
   readonly openUtilization = new Gauge({ name: 'efa_open_threads_utilization', help: 'Share of time the open/verify/answer worker threads were busy (0..1)', registers: [this.registry] });
 
   constructor() {

@@ -7,6 +7,7 @@ import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Spool } from '../spool/spool.js';
 import type { ContentBundle } from '../spool/content-store.js';
+import { MemoryBudget } from '../ops/memory-budget.js';
 import type { MessageRecord } from '../spool/record.js';
 import { DELIVER_QUEUE, PROCESS_QUEUE, type DeliverJob, type ProcessJob, type Queues } from './queues.js';
 import { selectRoute } from './routing.js';
@@ -38,6 +39,7 @@ export class PipelineWorkers {
     private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
     private readonly procedures: ProcedureRegistry,
+    private readonly memory: MemoryBudget = new MemoryBudget(Number.MAX_SAFE_INTEGER),
   ) {}
 
   start(connection: ConnectionOptions): void {
@@ -49,8 +51,8 @@ export class PipelineWorkers {
         return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
       },
     };
-    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#process(job), { connection, prefix, concurrency, ...locking });
-    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#deliver(job), { connection, prefix, concurrency, settings, ...locking });
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, () => this.#process(job)), { connection, prefix, concurrency, ...locking });
+    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, () => this.#deliver(job)), { connection, prefix, concurrency, settings, ...locking });
     deliverWorker.on('failed', (job, error) =>
       this.#onDeliverFailed(job, error).catch((e: unknown) => this.logger.error({ id: job?.data.id, err: { message: (e as Error).message } }, 'could not record the dead letter')),
     );
@@ -60,6 +62,17 @@ export class PipelineWorkers {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.#workers.map((w) => w.close()));
+  }
+
+  /** Runs a stage of a message within the memory budget (twice its size: its content plus what is derived). */
+  async #withMemory<T>(id: string, stage: () => Promise<T>): Promise<T> {
+    const size = (await this.spool.get(id))?.size ?? 0;
+    const release = await this.memory.reserve(2 * size);
+    try {
+      return await stage();
+    } finally {
+      release();
+    }
   }
 
   async #process(job: Job<ProcessJob>): Promise<void> {

@@ -1,0 +1,50 @@
+/**
+ * Bounds the memory that large messages take at once. Opening, mapping and delivering a message hold it (and
+ * what is derived from it) in memory, so a few large messages in parallel could exhaust the process. Every stage
+ * reserves an estimate before it loads a message; reservations beyond the budget wait, first come first served.
+ * Messages below `smallBytes` are not counted (they never wait behind a large one). A reservation larger than the
+ * whole budget is clamped to it: such a message runs alone instead of never.
+ */
+export class MemoryBudget {
+  #free: number;
+  readonly #waiting: Array<{ bytes: number; grant: () => void }> = [];
+
+  constructor(
+    readonly totalBytes: number,
+    readonly smallBytes = 1024 * 1024,
+  ) {
+    this.#free = totalBytes;
+  }
+
+  /** Bytes reserved right now. */
+  get reservedBytes(): number {
+    return this.totalBytes - this.#free;
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Waits until `bytes` fit, reserves them and returns the release function (idempotent). */
+  async reserve(bytes: number): Promise<() => void> {
+    if (bytes < this.smallBytes) return () => {};
+    const amount = Math.min(bytes, this.totalBytes);
+    if (this.#waiting.length === 0 && amount <= this.#free) this.#free -= amount;
+    else await new Promise<void>((grant) => this.#waiting.push({ bytes: amount, grant }));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#free += amount;
+      this.#grantWaiting();
+    };
+  }
+
+  #grantWaiting(): void {
+    while (this.#waiting.length > 0 && this.#waiting[0]!.bytes <= this.#free) {
+      const next = this.#waiting.shift()!;
+      this.#free -= next.bytes;
+      next.grant();
+    }
+  }
+}
