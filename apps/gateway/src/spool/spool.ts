@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,7 +22,7 @@ export class BodyTooLargeError extends Error {
 
 /**
  * The durable spool, the gateway's source of truth. Layout under `dir`:
- * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,content.bin,events.jsonl}` ·
+ * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,updates.jsonl,content.bin,mapped.bin,events.jsonl}` ·
  * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency ·
  * `open/<id>` one marker per message without a final state (what the reconciler looks at) ·
  * `key` the local content key (0600).
@@ -222,25 +222,57 @@ export class Spool {
 
   async get(id: string): Promise<MessageRecord | undefined> {
     for (const area of ['messages', 'quarantine']) {
+      const dir = join(this.dir, area, id);
+      let initial: Buffer;
       try {
-        return JSON.parse((await readSmallFile(join(this.dir, area, id, 'meta.json'))).toString('utf8')) as MessageRecord;
+        initial = await readSmallFile(join(dir, 'meta.json'));
       } catch {
-        // try the next area
+        continue; // try the next area
       }
+      return this.#latestUpdate(dir).record ?? (JSON.parse(initial.toString('utf8')) as MessageRecord);
     }
     return undefined;
   }
 
-  /** Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it). */
+  /**
+   * Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it). The record
+   * as stored at acceptance stays in `meta.json`; every update appends the whole new record as one fsync'd line to
+   * `updates.jsonl` (no temp file, rename and directory fsync per update); the last complete line is the record.
+   */
   async update(id: string, change: (record: MessageRecord) => void): Promise<MessageRecord> {
-    const path = join(this.dir, 'messages', id, 'meta.json');
-    const record = JSON.parse((await readSmallFile(path)).toString('utf8')) as MessageRecord;
+    const dir = join(this.dir, 'messages', id);
+    const initial = JSON.parse((await readSmallFile(join(dir, 'meta.json'))).toString('utf8')) as MessageRecord;
+    const latest = this.#latestUpdate(dir);
+    const record = latest.record ?? initial;
     change(record);
-    await writeDurably(path, JSON.stringify(record, null, 2), 0o600);
+    const log = join(dir, 'updates.jsonl');
+    // A line torn by a crash is closed first, so that it cannot swallow this one.
+    await appendDurably(log, `${latest.endsWithNewline ? '' : '\n'}${JSON.stringify(record)}`);
+    if (!latest.exists) await fsyncDir(dir); // the log's directory entry is new
     const marker = join(this.dir, 'open', id);
     if (FINAL_STATES.has(record.state)) await rm(marker, { force: true });
     else if (!existsSync(marker)) await writeDurably(marker, '', 0o600);
     return record;
+  }
+
+  #latestUpdate(dir: string): { record: MessageRecord | undefined; exists: boolean; endsWithNewline: boolean } {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, 'updates.jsonl'), 'utf8');
+    } catch {
+      return { record: undefined, exists: false, endsWithNewline: true };
+    }
+    const lines = text.split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i]!.trim();
+      if (!line) continue;
+      try {
+        return { record: JSON.parse(line) as MessageRecord, exists: true, endsWithNewline: text.endsWith('\n') };
+      } catch {
+        // a line torn by a crash: the one before it is the record
+      }
+    }
+    return { record: undefined, exists: true, endsWithNewline: text.length === 0 || text.endsWith('\n') };
   }
 
   async event(id: string, event: Omit<AuditEvent, 'at'> | ReadonlyArray<Omit<AuditEvent, 'at'>>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
@@ -333,7 +365,7 @@ export class Spool {
       const r = await this.get(id);
       if (!r || !FINAL_STATES.has(r.state)) continue;
       const keepDays = r.state === 'delivered' ? retention.deliveredDays : retention.failedDays;
-      const changed = (await stat(join(this.dir, 'messages', id, 'meta.json'))).mtimeMs;
+      const changed = Math.max(...(await Promise.all(['meta.json', 'updates.jsonl'].map((f) => stat(join(this.dir, 'messages', id, f)).then((st) => st.mtimeMs, () => 0)))));
       if (now - changed < keepDays * day) continue;
       await this.#retire(r);
       await rm(join(this.dir, 'messages', id), { recursive: true, force: true });

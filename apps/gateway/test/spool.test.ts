@@ -1,0 +1,41 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Spool } from '../src/spool/spool.js';
+import type { MessageRecord } from '../src/spool/record.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'efa-spool-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function accepted(spool: Spool): Promise<string> {
+  const id = spool.newId();
+  const incoming = join(spool.dir, 'incoming', `${id}.bin`);
+  writeFileSync(incoming, 'original bytes');
+  const record: MessageRecord = { id, channel: 'osci', tenant: 't', receivedAt: new Date().toISOString(), size: 14, sha256: 'x', state: 'accepted', metadata: {}, deliveries: {} };
+  await spool.accept(incoming, record, { contents: [], attachments: [] });
+  return id;
+}
+
+describe('spool record updates', () => {
+  it('keeps every update as one appended line and reads the last complete one, also after a torn write', async () => {
+    const spool = await new Spool(join(dir, 'a')).init();
+    const id = await accepted(spool);
+    expect((await spool.get(id))?.state).toBe('accepted');
+    await spool.update(id, (r) => void (r.state = 'processing'));
+    await spool.update(id, (r) => void (r.deliveries.x = { state: 'pending', attempts: 0 }));
+    expect(await spool.get(id)).toMatchObject({ state: 'processing', deliveries: { x: { state: 'pending' } } });
+    // The record as accepted stays untouched; the log holds one line per update.
+    const messageDir = join(spool.dir, 'messages', id);
+    expect(JSON.parse(readFileSync(join(messageDir, 'meta.json'), 'utf8')).state).toBe('accepted');
+    expect(readFileSync(join(messageDir, 'updates.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+
+    // A crash in the middle of an append leaves a torn last line: the record is the line before it.
+    appendFileSync(join(messageDir, 'updates.jsonl'), '{"id":"' + id + '","state":"deliv');
+    expect((await spool.get(id))?.state).toBe('processing');
+    // The next update closes the torn line first, so it is read back.
+    await spool.update(id, (r) => void (r.state = 'delivered'));
+    expect((await spool.get(id))?.state).toBe('delivered');
+    expect(await spool.listOpen()).not.toContain(id); // final state: no longer open
+  });
+});
