@@ -13,3 +13,4 @@ export { ProcedureRuntime, stableUuid } from './framework/runtime.js';
 export { el, empty, leaf, serialize, type XmlNode } from './framework/xml-builder.js';
 export { CompiledSchema, SchemaCache, SchemaUnavailableError } from './framework/xsd-validator.js';
 export { zipFiles } from './framework/zip.js';
+export { loadLibxml } from './framework/libxml.js';

@@ -124,3 +124,21 @@ describe('error registry', () => {
     for (const code of Object.keys(MAPPING_ERROR_CODES)) expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\|`));
   });
 });
+
+describe('memory', () => {
+  it('loads libxml2 (≈ 150 MiB resident) only when a procedure first needs XML, not when the package is imported', () => {
+    // A fresh process: importing the package and loading the registry must stay far below libxml2's footprint.
+    const script = `
+      const before = process.memoryUsage().rss;
+      const m = await import(${JSON.stringify(join(import.meta.dirname, '../src/index.ts'))});
+      await m.loadProcedures({ schemaDir: ${JSON.stringify(SCHEMA_DIR)} });
+      const imported = process.memoryUsage().rss - before;
+      await m.loadLibxml();
+      const loaded = process.memoryUsage().rss - before;
+      process.stdout.write(JSON.stringify({ imported, loaded }));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { imported, loaded } = JSON.parse(out) as { imported: number; loaded: number };
+    // Had the import instantiated libxml2 already, loading it would add next to nothing.
+    expect(loaded - imported).toBeGreaterThan(64 * 1024 * 1024);
+  });
+});

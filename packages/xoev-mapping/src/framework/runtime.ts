@@ -7,6 +7,7 @@ import { CompiledJsonSchema, parseJson, type JsonSchema } from './json-schema.js
 import type { ProcedureManifest } from './manifest.js';
 import { serialize } from './xml-builder.js';
 import { parseXml, XmlInputError } from './xml-dom.js';
+import { loadLibxml } from './libxml.js';
 import { SchemaUnavailableError, type SchemaCache } from './xsd-validator.js';
 import { zipFiles } from './zip.js';
 
@@ -66,6 +67,7 @@ export class ProcedureRuntime implements MappingProcedure {
   }
 
   async map(input: MappingInput): Promise<MappingResult> {
+    await loadLibxml(); // XML input, XSD validation and code lists need it; loaded once, on the first mapping
     const picked = this.#pick(input);
     let xml: XmlDocument | undefined;
     let json: unknown;

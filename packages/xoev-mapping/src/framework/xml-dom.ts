@@ -1,4 +1,5 @@
-import { XmlDocument, XmlElement, XmlLibError, ParseOption } from 'libxml2-wasm';
+import type { XmlDocument, XmlElement } from 'libxml2-wasm';
+import { libxml } from './libxml.js';
 
 /** Largest XML document the framework parses (input or output). */
 export const MAX_XML_BYTES = 32 * 1024 * 1024;
@@ -22,6 +23,7 @@ export function parseXml(data: Buffer | string, url?: string): XmlDocument {
   if (buf.length > MAX_XML_BYTES) throw new XmlInputError(`XML document larger than ${MAX_XML_BYTES} bytes`);
   const head = buf.subarray(0, Math.min(buf.length, 4096)).toString('latin1');
   if (/<!DOCTYPE/i.test(head) || buf.includes('<!DOCTYPE') || buf.includes('<!ENTITY')) throw new XmlInputError('DOCTYPE and entity declarations are not accepted');
+  const { XmlDocument, XmlLibError, ParseOption } = libxml();
   try {
     return XmlDocument.fromBuffer(buf, { ...(url ? { url } : {}), option: ParseOption.XML_PARSE_NONET });
   } catch (error) {
@@ -34,6 +36,7 @@ export function parseXml(data: Buffer | string, url?: string): XmlDocument {
 }
 
 export function elementChildren(el: XmlElement): XmlElement[] {
+  const { XmlElement } = libxml();
   const out: XmlElement[] = [];
   for (let n = el.firstChild; n; n = n.next) if (n instanceof XmlElement) out.push(n);
   return out;

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { XmlLibError, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
+import type { XsdValidator } from 'libxml2-wasm';
+import { libxml } from './libxml.js';
 import type { ValidationIssue } from '../procedure.js';
 import type { SchemaDirectory } from './catalog.js';
 import { installedCodeList, type CodeList } from './codelist.js';
@@ -20,7 +21,7 @@ function localPath(url: string): string | undefined {
 function registerProvider(): void {
   if (providerRegistered) return;
   providerRegistered = true;
-  xmlRegisterInputProvider({
+  libxml().xmlRegisterInputProvider({
     match: (url) => localPath(url) !== undefined,
     open: (url) => {
       const p = localPath(url);
@@ -45,7 +46,7 @@ export class SchemaUnavailableError extends Error {
 }
 
 function describeLibError(error: unknown): string {
-  if (error instanceof XmlLibError) return error.details.map((d) => `${d.file ? `${d.file}:${d.line}: ` : ''}${d.message.trim()}`).join('; ');
+  if (error instanceof libxml().XmlLibError) return error.details.map((d) => `${d.file ? `${d.file}:${d.line}: ` : ''}${d.message.trim()}`).join('; ');
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -88,7 +89,7 @@ export class CompiledSchema {
     if (!existsSync(file)) throw new SchemaUnavailableError(`schema file ${file} not found`);
     const doc = parseXml(readFileSync(file), file);
     try {
-      return new CompiledSchema(file, XsdValidator.fromDoc(doc));
+      return new CompiledSchema(file, libxml().XsdValidator.fromDoc(doc));
     } catch (error) {
       throw new SchemaUnavailableError(`schema ${file} does not compile: ${describeLibError(error)}`);
     } finally {
@@ -109,7 +110,7 @@ export class CompiledSchema {
       this.#validator.validate(doc);
       return [];
     } catch (error) {
-      if (!(error instanceof XmlLibError)) throw error;
+      if (!(error instanceof libxml().XmlLibError)) throw error;
       const lines = xpathsByLine(doc);
       return error.details.map((d) => ({ side, path: lines.get(d.line) ?? `line ${d.line}`, rule: ruleOf(d.message), message: redactValues(d.message.trim()) }));
     } finally {
