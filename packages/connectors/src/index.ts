@@ -15,7 +15,7 @@ export { ConnectorError, CONNECTOR_ERROR_CODES, isConnectorError, fromSystemErro
 export { createConnector, formatIssues } from './contract/options.js';
 export { hotfolder, http, sftp, smtp };
 export { fingerprint as sshHostKeyFingerprint } from './sftp/session.js';
-export { appendDurably, fsyncDirectory, fsyncFile, readSmallFile, writeNewFileSynced, writeSmallFileAtomically } from './lib/fs-atomic.js';
+export { appendDurably, fsyncDescriptor, fsyncDirectory, fsyncFile, readSmallFile, writeNewFileSynced, writeSmallFileAtomically } from './lib/fs-atomic.js';
 
 /** The built-in connector types by name. */
 export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorFactory>> = Object.freeze({ hotfolder, http, sftp, smtp });

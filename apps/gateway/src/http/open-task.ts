@@ -102,10 +102,13 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
   const envelope = opened.envelope;
   if (!ACCEPTED_ORDERS.has(opened.messageType)) return { kind: 'unsupported', orderType: opened.messageType };
   if (!opened.messageId) return { kind: 'no-message-id', orderType: opened.messageType, answer: respond(envelope, tenant, '9800') };
-  let sealed = false;
-  if (opened.content.ok) {
-    await sealContentToFile(task.sealTo, ctx.spoolKey, task.id, bundleOf(opened));
-    sealed = true;
+  // The sealed content is written at once and flushed to disk while the answer is signed (the RSA work).
+  const sealing = opened.content.ok ? sealContentToFile(task.sealTo, ctx.spoolKey, task.id, bundleOf(opened), { synchronousWrites: true }) : undefined;
+  let answer: Buffer;
+  try {
+    answer = respond(envelope, tenant, '0800');
+  } finally {
+    await sealing;
   }
   return {
     kind: 'opened',
@@ -116,8 +119,8 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     metadata: messageMetadata(envelope),
     ...(opened.content.ok ? {} : { contentError: summary(opened.content.error) }),
     signatures: signaturesSummary(opened),
-    answer: respond(envelope, tenant, '0800'),
-    sealed,
+    answer,
+    sealed: sealing !== undefined,
   };
 }
 

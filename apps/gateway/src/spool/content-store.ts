@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { fsyncDescriptor } from '@efa-gateway/connectors';
 
 /**
  * Opened content at rest, encrypted with the spool's local key (AES-256-GCM, AAD = spool id): a manifest and the
@@ -28,12 +30,12 @@ function* slices(data: Buffer, size = SLICE): Generator<Buffer> {
 }
 
 /** Writes the sealed bundle to `path` (created exclusively) and fsyncs it. */
-export async function sealContentToFile(path: string, key: Buffer, id: string, bundle: ContentBundle): Promise<void> {
+export async function sealContentToFile(path: string, key: Buffer, id: string, bundle: ContentBundle, options: { readonly synchronousWrites?: boolean } = {}): Promise<void> {
   const manifest: Manifest = {
     contents: bundle.contents.map((c) => ({ id: c.id ?? null, kind: c.kind, size: c.data.length })),
     attachments: bundle.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, size: a.data.length })),
   };
-  await sealPartsToFile(path, key, id, manifest, [...bundle.contents.map((c) => c.data), ...bundle.attachments.map((a) => a.data)]);
+  await sealPartsToFile(path, key, id, manifest, [...bundle.contents.map((c) => c.data), ...bundle.attachments.map((a) => a.data)], options);
 }
 
 export function openContent(key: Buffer, id: string, sealed: Buffer): ContentBundle {
@@ -49,21 +51,41 @@ export function openContent(key: Buffer, id: string, sealed: Buffer): ContentBun
  * `aad` (the spool id, plus a purpose suffix for other files) as additional data so a file cannot be swapped for
  * another message's. Written in 64 KiB slices, created exclusively, fsync'd.
  */
-export async function sealPartsToFile(path: string, key: Buffer, aad: string, manifest: unknown, parts: readonly Buffer[]): Promise<void> {
+export async function sealPartsToFile(
+  path: string,
+  key: Buffer,
+  aad: string,
+  manifest: unknown,
+  parts: readonly Buffer[],
+  options: { readonly synchronousWrites?: boolean } = {},
+): Promise<void> {
   const m = Buffer.from(JSON.stringify(manifest));
   const head = Buffer.alloc(4);
   head.writeUInt32BE(m.length);
   const iv = randomBytes(IV);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad));
+  const pieces = function* (): Generator<Buffer> {
+    yield iv;
+    for (const part of [head, m, ...parts]) for (const slice of slices(part, WRITE_SLICE)) yield cipher.update(slice);
+    yield cipher.final();
+    yield cipher.getAuthTag();
+  };
+  if (options.synchronousWrites) {
+    // Everything up to the fsync happens before this function first yields: a caller (a worker thread) can do other
+    // work while the disk flushes.
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      for (const piece of pieces()) for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at);
+      await fsyncDescriptor(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
   const file = await open(path, 'wx', 0o600);
   try {
-    await file.write(iv);
-    for (const part of [head, m, ...parts]) {
-      for (const slice of slices(part, WRITE_SLICE)) await file.write(cipher.update(slice));
-    }
-    await file.write(cipher.final());
-    await file.write(cipher.getAuthTag());
+    for (const piece of pieces()) await file.write(piece);
     await file.sync();
   } finally {
     await file.close();
