@@ -30,6 +30,26 @@ afterAll(async () => {
 });
 
 describe('OpenPool (the intake CPU work on worker threads)', () => {
+  it('divides the cores among the configured processes when its thread count is auto', async () => {
+    const { availableParallelism } = await import('node:os');
+    const config = (processes: number) =>
+      loadConfig(
+        {
+          dataDir: tmpdir(),
+          http: { processes },
+          tenants: [{ id: 'bob', cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' }, signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' }, trust: [join(PKI, 'osci_manager_signature_4096.cer')] }],
+          connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
+          routes: [{ name: 'all', connectors: ['outbox'] }],
+        } as unknown as GatewayConfigInput,
+        { ...process.env, EFA_TEST_PIN: '123456' },
+      );
+    for (const processes of [1, 2 * availableParallelism()]) {
+      const pool = new OpenPool(config(processes), key, 'auto');
+      pools.push(pool);
+      expect(pool.threads).toBe(Math.max(1, Math.round(availableParallelism() / processes)));
+    }
+  });
+
   for (const threads of [2, 0] as const) {
     it(`opens, seals and answers the reference AcceptDelivery ${threads ? 'on worker threads' : 'inline'}, and rejects a broken one with its code`, async () => {
       const pool = new OpenPool(runtime, key, threads);

@@ -69,7 +69,7 @@ export const configSchema = z
         processes: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
         /**
          * Worker threads per process that open, verify and answer messages (the RSA work), so the event loop stays free
-         * for HTTP, spool and Redis. `auto` = the number of cores; 0 = on the event loop. @defaultValue auto
+         * for HTTP, spool and Redis. `auto` = the cores divided among `processes`; 0 = on the event loop. @defaultValue auto
          */
         openThreads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
         /**

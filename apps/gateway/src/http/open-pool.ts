@@ -14,7 +14,10 @@ export class OpenPool {
   readonly #inline: OpenContext | undefined;
 
   constructor(runtime: RuntimeConfig, spoolKey: Buffer, threads: number | 'auto') {
-    const count = threads === 'auto' ? availableParallelism() : threads;
+    // `auto`: the cores shared among the configured cluster processes (each runs its own pool).
+    const wanted = runtime.config.http.processes;
+    const processes = wanted === 'auto' ? availableParallelism() : wanted;
+    const count = threads === 'auto' ? Math.max(1, Math.round(availableParallelism() / processes)) : threads;
     const security = runtime.config.security;
     if (count === 0) {
       this.#inline = { tenants: runtime.tenants, spoolKey, allowLegacyAlgorithms: security.allowLegacyAlgorithms, allowUnencryptedTransport: security.allowUnencryptedTransport };
