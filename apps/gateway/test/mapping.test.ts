@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { snapshotDirectory } from '@efa-gateway/connectors/testing';
 import { BUILTIN_PROCEDURES_DIR } from '@efa-gateway/xoev-mapping';
 import { post, SHARED, startTestGateway, until, vector, type TestGateway } from './support.js';
+import { writeBrokenProcedure } from '../../../packages/xoev-mapping/test/support.js';
 
 const SCHEMAS = join(SHARED, 'schemas');
 const TEST_CATALOG = join(BUILTIN_PROCEDURES_DIR, '../../test/fixtures/codelists/catalog.xml');
@@ -16,22 +17,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A procedure folder whose mapping writes an element xdomea does not define (a mapping bug). */
+/** A procedure folder whose mapping writes an element xdomea does not define (a mapping bug), for any content. */
 function brokenProcedureDir(): string {
   const dir = join(work, 'procedures');
-  const folder = join(dir, 'kaputt');
-  cpSync(join(BUILTIN_PROCEDURES_DIR, '../../template'), folder, { recursive: true });
-  for (const f of ['manifest.json', 'input.schema.json']) writeFileSync(join(folder, f), readFileSync(join(folder, f), 'utf8').replaceAll('__ID__', 'kaputt'));
-  const src = join(BUILTIN_PROCEDURES_DIR, '..');
-  const code = readFileSync(join(folder, 'index.ts.template'), 'utf8')
-    .replaceAll("'../../", `'${src}/`)
-    .replace("leaf(`${X}Importbestaetigung`, '1')", "leaf(`${X}Importbestaetigung`, '1'), leaf(`${X}Unbekannt`, 'x')")
-    .replace('const data = ctx.application.json as Antrag;', "const data: Antrag = { antragsteller: { familienname: 'Vektor' } };");
-  rmSync(join(folder, 'index.ts.template'));
-  // Any content: the reference vector carries XML, not the template's JSON.
-  const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
-  writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, recognises: { kind: 'any' }, input: { format: 'any' } }));
-  writeFileSync(join(folder, 'index.ts'), code);
+  writeBrokenProcedure(dir, { anyInput: true });
   return dir;
 }
 

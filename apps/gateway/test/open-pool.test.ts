@@ -64,7 +64,7 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
         expect(outcome.kind).toBe('opened');
         if (outcome.kind !== 'opened') return;
         expect(outcome.messageId).toBe(meta.message_id);
-        expect(outcome.sealed).toBe(true);
+        expect(outcome.contentError).toBeUndefined();
         expect(outcome.answer.byteLength).toBeGreaterThan(1000);
         expect(outcome.signatures).toMatch(/^order: valid, .*; content: valid/);
         // The sealed content opens with the spool key and the spool id, and with nothing else.

@@ -1,33 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureInput } from '../src/framework/fixtures.js';
 import { BUILTIN_PROCEDURES_DIR, loadProcedures, MappingError, type MappingInput } from '../src/index.js';
-import { SCHEMA_DIR, TEST_CATALOG, testRegistry } from './support.js';
+import { SCHEMA_DIR, TEST_CATALOG, testRegistry, writeBrokenProcedure } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mapping-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function brokenProcedure(dir: string): void {
-  // A copy of the template whose mapping writes an element xdomea does not know: a mapping bug.
-  const folder = join(dir, 'kaputt');
-  cpSync(join(BUILTIN_PROCEDURES_DIR, '../../template'), folder, { recursive: true });
-  for (const f of ['manifest.json', 'input.schema.json', 'fixtures/01-beispiel/fixture.json', 'fixtures/01-beispiel/input.json']) writeFileSync(join(folder, f), readFileSync(join(folder, f), 'utf8').replaceAll('__ID__', 'kaputt'));
-  const code = readFileSync(join(folder, 'index.ts.template'), 'utf8')
-    .replaceAll('../../framework/', `${join(BUILTIN_PROCEDURES_DIR, '../framework')}/`)
-    .replace(`../../procedure.js`, `${join(BUILTIN_PROCEDURES_DIR, '../procedure.js')}`)
-    .replace("leaf(`${X}Importbestaetigung`, '1')", "leaf(`${X}Importbestaetigung`, '1'), leaf(`${X}Unbekannt`, 'x')");
-  writeFileSync(join(folder, 'index.ts'), code);
-  rmSync(join(folder, 'index.ts.template'));
-}
 
 describe('output validation', () => {
   it('catches a mapping bug before anything leaves: OUTPUT_INVALID with the XPath and the XSD message', async () => {
     const dir = join(work, 'procs');
     mkdirSync(dir, { recursive: true });
-    brokenProcedure(dir);
+    writeBrokenProcedure(dir);
     const registry = await loadProcedures({ schemaDir: SCHEMA_DIR, procedureDirs: [dir] });
     const p = registry.get('kaputt')!;
     const { input } = fixtureInput(join(dir, 'kaputt/fixtures/01-beispiel'));

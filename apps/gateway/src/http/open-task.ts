@@ -51,14 +51,12 @@ export type OpenOutcome =
       readonly subject?: string;
       readonly verification: MessageRecord['verification'];
       readonly metadata: Record<string, string>;
-      /** Content-layer failure: the message is acknowledged and quarantined. */
+      /** Content-layer failure: the message is acknowledged and quarantined. Without one, the content is sealed at `sealTo`. */
       readonly contentError?: ErrorSummary;
       /** One line per signature for the Laufzettel. */
       readonly signatures: string;
       /** The positive answer (0800), also sent again for a repeated MessageId. */
       readonly answer: Uint8Array;
-      /** The content was sealed to `sealTo`. */
-      readonly sealed: boolean;
     };
 
 export interface OpenContext {
@@ -120,7 +118,6 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     ...(opened.content.ok ? {} : { contentError: summary(opened.content.error) }),
     signatures: signaturesSummary(opened),
     answer,
-    sealed: sealing !== undefined,
   };
 }
 

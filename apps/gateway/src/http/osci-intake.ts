@@ -134,8 +134,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
           record.state = 'quarantined';
           record.error = e;
           record.answer = { kind: 'response', code: '0800' };
-          await deps.spool.quarantine(incoming.path, record, { tenant: tenant.id, messageId });
-          await deps.spool.event(id, { stage: 'verify', event: 'quarantined', code: e.code, detail: e.reason }, 'quarantine');
+          await deps.spool.quarantine(incoming.path, record, { claim: { tenant: tenant.id, messageId }, events: [{ stage: 'verify', event: 'quarantined', code: e.code, detail: e.reason }] });
           log.warn({ messageId, code: e.code, reason: e.reason }, 'content layer failed: quarantined');
           deps.metrics.received.inc({ tenant: tenant.id, outcome: 'quarantined' });
           return send(answer);
@@ -173,8 +172,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
 
 async function keep(spool: Spool, incoming: string, record: MessageRecord, log: Logger): Promise<void> {
   try {
-    await spool.quarantine(incoming, record);
-    await spool.event(record.id, { stage: 'verify', event: 'rejected', code: record.answer?.code ?? record.error?.code ?? '', detail: record.error?.reason ?? '' }, 'quarantine');
+    await spool.quarantine(incoming, record, { events: [{ stage: 'verify', event: 'rejected', code: record.answer?.code ?? record.error?.code ?? '', detail: record.error?.reason ?? '' }] });
   } catch (error) {
     log.error({ err: errorSummary(error) }, 'could not keep the rejected message');
   }

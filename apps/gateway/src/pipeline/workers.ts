@@ -51,8 +51,8 @@ export class PipelineWorkers {
         return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
       },
     };
-    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, () => this.#process(job)), { connection, prefix, concurrency, ...locking });
-    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, () => this.#deliver(job)), { connection, prefix, concurrency, settings, ...locking });
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#process(job, record)), { connection, prefix, concurrency, ...locking });
+    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#deliver(job, record)), { connection, prefix, concurrency, settings, ...locking });
     deliverWorker.on('failed', (job, error) =>
       this.#onDeliverFailed(job, error).catch((e: unknown) => this.logger.error({ id: job?.data.id, err: { message: (e as Error).message } }, 'could not record the dead letter')),
     );
@@ -64,21 +64,25 @@ export class PipelineWorkers {
     await Promise.allSettled(this.#workers.map((w) => w.close()));
   }
 
-  /** Runs a stage of a message within the memory budget (twice its size: its content plus what is derived). */
-  async #withMemory<T>(id: string, stage: () => Promise<T>): Promise<T> {
-    const size = (await this.spool.get(id))?.size ?? 0;
-    const release = await this.memory.reserve(2 * size);
+  /**
+   * Runs a stage of a message with its record, within the memory budget (twice its size: its content plus what is
+   * derived). A message that had to wait for the budget is read again, as its record may have changed meanwhile.
+   */
+  async #withMemory<T>(id: string, stage: (record: MessageRecord | undefined) => Promise<T>): Promise<T> {
+    const record = await this.spool.get(id);
+    const bytes = 2 * (record?.size ?? 0);
+    if (bytes < this.memory.smallBytes) return stage(record);
+    const release = await this.memory.reserve(bytes);
     try {
-      return await stage();
+      return await stage(await this.spool.get(id));
     } finally {
       release();
     }
   }
 
-  async #process(job: Job<ProcessJob>): Promise<void> {
+  async #process(job: Job<ProcessJob>, record: MessageRecord | undefined): Promise<void> {
     const started = performance.now();
     const { id } = job.data;
-    const record = await this.spool.get(id);
     if (!record || record.state === 'delivered' || record.state === 'failed') return;
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'route' });
     const bundle = await this.spool.content(id);
@@ -134,10 +138,9 @@ export class PipelineWorkers {
     return { jobId, attempts, backoff: { type: 'custom' }, removeOnComplete: { age: 86_400 }, removeOnFail: false };
   }
 
-  async #deliver(job: Job<DeliverJob>): Promise<void> {
+  async #deliver(job: Job<DeliverJob>, record: MessageRecord | undefined): Promise<void> {
     const started = performance.now();
     const { id, connector: name } = job.data;
-    const record = await this.spool.get(id);
     if (!record) {
       this.logger.warn({ id, stage: 'deliver' }, 'job for a message that is not in this spool: dropped');
       return;

@@ -16,6 +16,12 @@ export interface MappedDocumentData {
   readonly data: Buffer;
 }
 
+/** What `accept`/`quarantine` make durable together with the message: its first audit events and a deferred claim. */
+export interface StoreExtras {
+  readonly events?: ReadonlyArray<Omit<AuditEvent, 'at'>>;
+  readonly claim?: { readonly tenant: string; readonly messageId: string };
+}
+
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
@@ -144,7 +150,7 @@ export class Spool {
   /** Releases a claim that did not lead to a stored message (storing failed). */
   async release(tenant: string, messageId: string, id: string): Promise<void> {
     const path = join(this.dir, 'index', tenant, messageKey(messageId));
-    if ((await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/)[0] === id) await rm(path, { force: true });
+    if ((await readSmallFile(path).catch(() => Buffer.alloc(0))).toString('utf8').trim().split(/\s+/)[0] === id) await rm(path, { force: true });
   }
 
   /**
@@ -155,16 +161,11 @@ export class Spool {
     incoming: string,
     record: MessageRecord,
     content: ContentBundle | { readonly sealedFile: string } | undefined,
-    extra: { readonly events?: ReadonlyArray<Omit<AuditEvent, 'at'>>; readonly claim?: { readonly tenant: string; readonly messageId: string } } = {},
+    extra: StoreExtras = {},
   ): Promise<void> {
     const marker = join(this.dir, 'open', record.id);
     writeFileSync(marker, ''); // made durable by the fsync of open/ in #store
-    const alsoSync: Array<() => Promise<void>> = [() => fsyncDir(join(this.dir, 'open'))];
-    if (extra.claim) {
-      const indexDir = join(this.dir, 'index', extra.claim.tenant);
-      const entry = join(indexDir, messageKey(extra.claim.messageId));
-      alsoSync.push(() => fsyncFile(entry), () => fsyncDir(indexDir));
-    }
+    const alsoSync = [() => fsyncDir(join(this.dir, 'open')), ...this.#claimSyncs(extra.claim)];
     try {
       await this.#store('messages', incoming, record, content, alsoSync, extra.events);
     } catch (error) {
@@ -175,14 +176,19 @@ export class Spool {
     }
   }
 
-  /** Keeps a rejected message (original bytes and the reason) for inspection. */
-  async quarantine(incoming: string, record: MessageRecord, claim?: { readonly tenant: string; readonly messageId: string }): Promise<void> {
-    const alsoSync: Array<() => Promise<void>> = [];
-    if (claim) {
-      const indexDir = join(this.dir, 'index', claim.tenant);
-      alsoSync.push(() => fsyncFile(join(indexDir, messageKey(claim.messageId))), () => fsyncDir(indexDir));
-    }
-    await this.#store('quarantine', incoming, record, undefined, alsoSync);
+  /**
+   * Keeps a rejected or undecryptable message (original bytes, the record, its first audit events and — when it was
+   * acknowledged — its MessageId claim), all fsync'd in one round.
+   */
+  async quarantine(incoming: string, record: MessageRecord, extra: StoreExtras = {}): Promise<void> {
+    await this.#store('quarantine', incoming, record, undefined, this.#claimSyncs(extra.claim), extra.events);
+  }
+
+  /** The fsyncs that make a deferred MessageId claim durable. */
+  #claimSyncs(claim: StoreExtras['claim']): Array<() => Promise<void>> {
+    if (!claim) return [];
+    const indexDir = join(this.dir, 'index', claim.tenant);
+    return [() => fsyncFile(join(indexDir, messageKey(claim.messageId))), () => fsyncDir(indexDir)];
   }
 
   async #store(
