@@ -42,3 +42,5 @@ export type { ComposedMessage, CustomHeaderInput } from './build/compose.js';
 export type { ContainerInput, ContentInput } from './build/content.js';
 export { DEFAULT_BUILD_CONTEXT, deterministicContext, type BuildContext } from './build/context.js';
 export { RSA_SHA256, RSA_PSS_SHA256 } from './xmldsig/algorithms.js';
+export { MessageStreamOpener, openMessageFile, type StreamOpenOptions } from './open-stream.js';
+export { MimeStreamParser, type MimeStreamHandler } from './mime/stream.js';

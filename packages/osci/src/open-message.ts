@@ -2,11 +2,11 @@ import { OsciError } from './lib/errors.js';
 import { resolveLimits, type OsciLimits } from './lib/limits.js';
 import type { KeyIdentity } from './pki/keystore.js';
 import { TrustStore, type CertificateCheck } from './pki/trust.js';
-import { openContentLayer, type OpenedContentLayer } from './content/open-content.js';
+import { openContentLayer, type AttachmentResolver, type OpenedContentLayer } from './content/open-content.js';
 import { parseEnvelope, type OsciEnvelope } from './soap/envelope.js';
 import { CONTENT_ORDERS, type MessageType } from './soap/message-types.js';
 import { findPart } from './mime/parse.js';
-import { OSCI_MESSAGE_CID, openTransport, type TransportInfo } from './transport/open-transport.js';
+import { OSCI_MESSAGE_CID, openTransport, type OpenedTransport, type TransportInfo } from './transport/open-transport.js';
 import { verifySignature, type SignatureVerification } from './xmldsig/verify.js';
 import { digest } from './xmldsig/algorithms.js';
 import { ScratchBuffer } from './lib/scratch.js';
@@ -95,14 +95,27 @@ const SCRATCH = new ScratchBuffer();
 function open(raw: Buffer, options: OpenOptions, allocate: (bytes: number) => Buffer): OpenedMessage {
   const limits = resolveLimits(options.limits);
   const allowLegacyAlgorithms = options.allowLegacyAlgorithms ?? false;
-  const now = options.now ?? new Date();
   const inPlace = options.consumeInput ?? false;
   const transport = openTransport(raw, { keys: options.keys, allowLegacyAlgorithms, allowUnencrypted: options.allowUnencrypted ?? false, limits, allocate, inPlace });
   const envelopePart = findPart(transport.inner, OSCI_MESSAGE_CID);
   if (!envelopePart) throw new OsciError('MIME_MISSING_PART', 'the inner entity has no <osci@message> part');
   const envelope = parseEnvelope(envelopePart.body, limits);
+  return completeOpen(envelope, transport, options, {});
+}
+
+/** How a streaming opener supplies what it computed while the message arrived. */
+export interface StreamedParts {
+  /** Digest of a `cid:` part's bytes for the order signature. */
+  readonly orderDigest?: (contentId: string, digestMethod: string) => Buffer | undefined;
+  readonly resolveAttachment?: AttachmentResolver;
+  readonly keyMemo?: Map<string, Buffer>;
+}
+
+/** Everything after the envelope was parsed: order signature, then the content layer. */
+export function completeOpen(envelope: OsciEnvelope, transport: Pick<OpenedTransport, 'info' | 'inner'>, options: OpenOptions, streamed: StreamedParts): OpenedMessage {
+  const limits = resolveLimits(options.limits);
   try {
-    return verifyAndOpenContent(envelope, transport, options, limits, allowLegacyAlgorithms, now);
+    return verifyAndOpenContent(envelope, transport, options, limits, options.allowLegacyAlgorithms ?? false, options.now ?? new Date(), streamed);
   } catch (error) {
     if (error instanceof OsciError) error.envelope = envelope;
     throw error;
@@ -116,11 +129,12 @@ export function envelopeOf(error: unknown): OsciEnvelope | undefined {
 
 function verifyAndOpenContent(
   envelope: OsciEnvelope,
-  transport: ReturnType<typeof openTransport>,
+  transport: Pick<OpenedTransport, 'info' | 'inner'>,
   options: OpenOptions,
   limits: OsciLimits,
   allowLegacyAlgorithms: boolean,
   now: Date,
+  streamed: StreamedParts,
 ): OpenedMessage {
 
   const signatures: SignatureReport[] = [];
@@ -128,10 +142,12 @@ function verifyAndOpenContent(
   if (envelope.signatureBlock) {
     orderSignature = verifySignature(envelope.signatureBlock.signature, {
       ids: envelope.ids,
-      digestCid: (cid, method) => {
-        const part = findPart(transport.inner, cid);
-        return part ? digest(method, part.body) : undefined;
-      },
+      digestCid:
+        streamed.orderDigest ??
+        ((cid, method) => {
+          const part = findPart(transport.inner, cid);
+          return part ? digest(method, part.body) : undefined;
+        }),
       resolveCertificateElement: (id) => envelope.certificates.find((c) => c.id === id && c.role.startsWith('SignatureCertificate'))?.element,
       maxReferences: limits.maxSignatureReferences,
     });
@@ -155,6 +171,8 @@ function verifyAndOpenContent(
         ...(options.onAttachmentData ? { onAttachmentData: options.onAttachmentData } : {}),
         // Attachments lie in memory that is ours (the consumed input), or in the scratch buffer (copied out).
         attachmentsInPlace: (options.consumeInput ?? false) && transport.info.encrypted,
+        ...(streamed.resolveAttachment ? { resolveAttachment: streamed.resolveAttachment } : {}),
+        ...(streamed.keyMemo ? { keyMemo: streamed.keyMemo } : {}),
       });
       for (const container of walkContainers(layer.containers)) {
         for (const sig of container.signatures) {

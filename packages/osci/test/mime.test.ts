@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildMimeEntity, newBoundary } from '../src/mime/build.js';
 import { parseMimeEntity } from '../src/mime/parse.js';
+import { MimeStreamParser } from '../src/mime/stream.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { deterministicContext } from '../src/build/context.js';
 
@@ -81,4 +82,55 @@ describe('MIME Multipart/Related', () => {
     const part = parseMimeEntity(built, DEFAULT_LIMITS).parts[0]!;
     expect(part.body.length).toBe(big.length);
   });
+});
+
+describe('MimeStreamParser: the grammar of parseMimeEntity, fed in slices', () => {
+  /** Parts (headers, transmitted body) or the error, from the buffer parser and from the stream parser. */
+  const viaBuffer = (raw: Buffer) => {
+    try {
+      return parseMimeEntity(raw, DEFAULT_LIMITS).parts.map((p) => ({ cid: p.contentId, body: p.transmitted.toString('latin1') }));
+    } catch (error) {
+      return { error: (error as { reason: string }).reason, message: (error as Error).message };
+    }
+  };
+  const viaStream = (raw: Buffer, slice: number) => {
+    const parts: Array<{ cid: string | undefined; body: string }> = [];
+    const parser = new MimeStreamParser(
+      {
+        partStart: (_i, headers) => parts.push({ cid: headers.contentId, body: '' }),
+        partData: (chunk) => (parts[parts.length - 1]!.body += chunk.toString('latin1')),
+        partEnd: () => {},
+      },
+      DEFAULT_LIMITS,
+    );
+    try {
+      for (let at = 0; at < raw.length; at += slice) parser.push(Buffer.from(raw.subarray(at, at + slice)));
+      parser.end();
+      return parts;
+    } catch (error) {
+      return { error: (error as { reason: string }).reason, message: (error as Error).message };
+    }
+  };
+  const samples: Record<string, Buffer> = {
+    plain: entity(`--${B}\r\nContent-ID: <a>\r\n\r\nhello\r\n--${B}\r\nContent-ID: <b>\r\n\r\n\r\n--${B}--\r\nepilogue`),
+    'LF-only headers, preamble, padding': Buffer.from(
+      `\n\nContent-Type: Multipart/Related; boundary=${B}\n\npreamble text\n--${B}  \t\r\nContent-ID: <a>\n\ndata --${B}x\r\n--${B}-y\r\n--${B} \r\n\r\nno headers\r\n--${B}--`,
+      'latin1',
+    ),
+    'empty entity': entity(`--${B}--\r\n`),
+    'truncated part': entity(`--${B}\r\nContent-ID: <a>\r\n\r\nhello\r\n--${B}`),
+    'no closing delimiter': entity(`--${B}\r\nContent-ID: <a>\r\n\r\nhello\r\n--${B}\r\n`),
+    'delimiter not at line start': entity(`xx--${B}\r\n\r\nhello\r\n--${B}--`),
+    'no boundary at all': entity(`just text`),
+    'headers never end': Buffer.from(`Content-Type: Multipart/Related; boundary=${B}\r\n`),
+    'part headers never end': entity(`--${B}\r\nContent-ID: <a>\r\n`),
+    'not multipart': Buffer.from('Content-Type: text/xml\r\n\r\n<a/>'),
+    'delimiter without line break': entity(`--${B}xyz`),
+  };
+  for (const [name, raw] of Object.entries(samples)) {
+    it(name, () => {
+      const expected = viaBuffer(raw);
+      for (const slice of [1, 2, 3, 5, 8, 13, 64, raw.length]) expect(viaStream(raw, slice), `slice ${slice}`).toEqual(expected);
+    });
+  }
 });

@@ -71,7 +71,29 @@ export interface ContentOptions {
    * and returned as a view (no fresh memory, no copy). Set by `openMessage` when the caller consumes its input.
    */
   readonly attachmentsInPlace?: boolean;
+  /**
+   * Supplies attachments instead of reading them from the MIME parts (a streaming opener processed them while they
+   * arrived). Called with the attachment's key; returns the processed attachment, or undefined if there is no such
+   * part. Errors it throws are the attachment's errors.
+   */
+  readonly resolveAttachment?: AttachmentResolver;
+  /** Unwrapped content keys by EncryptedKey, so that a second pass over the same layer needs no RSA operation. */
+  readonly keyMemo?: Map<string, Buffer>;
 }
+
+export interface AttachmentRequest {
+  readonly refId: string;
+  /** Media type of the part when the layer knows it (parts not referenced by any container). */
+  readonly contentType: string | undefined;
+  /** How the attachment is encrypted; undefined for a plain part. */
+  readonly encryption: EncryptedDataInfo | undefined;
+  /** Unwraps the attachment's key (throws the content layer's key errors); call it only for a part that exists. */
+  readonly key: () => Buffer | undefined;
+  /** Digests of the plaintext the content signatures need (SHA-256 is always computed). */
+  readonly digestMethods: ReadonlySet<string>;
+}
+
+export type AttachmentResolver = (request: AttachmentRequest) => OpenedAttachment | undefined;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -96,6 +118,12 @@ export function openContentLayer(envelope: OsciEnvelope, inner: MimeEntity, opti
   for (const part of inner.parts) {
     const id = part.contentId;
     if (!id || id === 'osci@message' || attachments.has(id)) continue;
+    const resolve = options.resolveAttachment;
+    if (resolve) {
+      const record = resolve({ refId: id, contentType: part.headers.mediaType ?? 'application/octet-stream', encryption: undefined, key: () => undefined, digestMethods: new Set() });
+      if (record) attachments.set(id, record);
+      continue;
+    }
     attachments.set(id, processAttachment(id, part.headers.mediaType ?? 'application/octet-stream', part.body, undefined, new Set(), ctx));
   }
   return { containers, attachments: [...attachments.values()] };
@@ -131,6 +159,7 @@ function decryptContainer(el: Element, ctx: Ctx, depth: number): OpenedContainer
 
 function contentKey(info: EncryptedDataInfo, ctx: Ctx): { key: Buffer; keyTransport: string } {
   if (info.mgmtKey) return { key: info.mgmtKey, keyTransport: 'MgmtData' };
+  const memo = ctx.options.keyMemo;
   for (const ek of info.encryptedKeys) {
     let der: Buffer | undefined;
     if (ek.recipient.kind === 'certificate') der = ek.recipient.der;
@@ -144,7 +173,9 @@ function contentKey(info: EncryptedDataInfo, ctx: Ctx): { key: Buffer; keyTransp
     if (usesLegacyAlgorithm(info, ek) && !ctx.options.allowLegacyAlgorithms) {
       throw new OsciError('ALGORITHM_LEGACY_REFUSED', `content uses ${info.algorithm.uri} / ${ek.transport.algorithm}; enable legacy algorithms to accept it`);
     }
-    const key = unwrapKey(ek.transport, identity, ek.cipherValue, 'CONTENT_DECRYPT_FAILED');
+    const memoKey = `${identity.certificateSha256}:${ek.transport.algorithm}:${ek.cipherValue.toString('base64')}`;
+    const key = memo?.get(memoKey) ?? unwrapKey(ek.transport, identity, ek.cipherValue, 'CONTENT_DECRYPT_FAILED');
+    memo?.set(memoKey, key);
     if (key.length !== info.algorithm.keyBytes) throw new OsciError('CONTENT_DECRYPT_FAILED', 'the unwrapped content key has the wrong length');
     return { key, keyTransport: ek.transport.algorithm };
   }
@@ -238,6 +269,15 @@ function attachmentPlaintext(refId: string, ctx: Ctx, keys: Map<string, Encrypte
     for (const m of digestMethods) if (!digests.has(m)) digests.set(m, createHash(digestHash(m)).update(known.data).digest());
     const record = { ...known, digests };
     ctx.attachments.set(refId, record);
+    return record;
+  }
+  const resolve = ctx.options.resolveAttachment;
+  if (resolve) {
+    const info = keys.get(refId);
+    if (info?.algorithm.legacy && !ctx.options.allowLegacyAlgorithms) throw new OsciError('ALGORITHM_LEGACY_REFUSED', `attachment ${refId} uses ${info.algorithm.uri}`);
+    const methods = new Set([...digestMethods, ...(known?.digests.keys() ?? [])]);
+    const record = resolve({ refId, contentType: undefined, encryption: info, key: () => (info ? contentKey(info, ctx).key : undefined), digestMethods: methods });
+    if (record) ctx.attachments.set(refId, record);
     return record;
   }
   const part = ctx.inner.parts.find((p) => p.contentId === refId);

@@ -106,7 +106,7 @@ function findHeaderEnd(input: Buffer, from: number, maxBytes: number, allowEmpty
   return hit;
 }
 
-function decodeTransferEncoding(headers: MimeHeaders, body: Buffer): Buffer {
+export function decodeTransferEncoding(headers: MimeHeaders, body: Buffer): Buffer {
   const cte = (headers.get('content-transfer-encoding') ?? 'binary').trim().toLowerCase();
   switch (cte) {
     case 'binary':

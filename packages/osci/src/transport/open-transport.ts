@@ -3,6 +3,8 @@ import type { OsciLimits } from '../lib/limits.js';
 import { NS } from '../lib/namespaces.js';
 import { elementChildren, is, parseXml } from '../lib/xml.js';
 import { findPart, parseMimeEntity, type MimeEntity } from '../mime/parse.js';
+import type { MimeHeaders } from '../mime/headers.js';
+import type { SymmetricAlgorithm } from '../xmlenc/algorithms/symmetric.js';
 import { findIdentityByCertificate, sha256Hex, type KeyIdentity } from '../pki/keystore.js';
 import { isLegacyKeyTransport, unwrapKey } from '../xmlenc/algorithms/key-transport.js';
 import { parseEncryptedData } from '../xmlenc/encrypted-data.js';
@@ -56,8 +58,52 @@ export function openTransport(raw: Buffer, options: TransportOptions): OpenedTra
   const outer = parseMimeEntity(raw, options.limits);
   const envelopePart = findPart(outer, OSCI_MESSAGE_CID);
   if (!envelopePart) throw new OsciError('MIME_MISSING_PART', 'the message has no <osci@message> part');
+  const prepared = prepareTransport(envelopePart.body, () => findPart(outer, OSCI_ENC_CID)?.headers, options);
+  if (!prepared) return { info: { encrypted: false }, inner: outer, innerBytes: raw };
+  const cipherPart = findPart(outer, OSCI_ENC_CID)!;
+  // Decide base64 by the MIME part headers (older peers send text/base64), never by the ceremonial Transform.
+  const cipherBytes = prepared.base64 ? Buffer.from(cipherPart.body.toString('latin1').replace(TRANSPORT_BASE64_IGNORED, ''), 'base64') : cipherPart.body;
+  const { algorithm, key, ivLength } = prepared;
+  let innerBytes: Buffer;
+  try {
+    const plaintextLength = algorithm.plaintextLength(cipherBytes.length, ivLength);
+    const target = options.inPlace && !algorithm.legacy ? cipherBytes.subarray(0, plaintextLength) : (options.allocate ?? Buffer.allocUnsafeSlow)(plaintextLength);
+    let at = 0;
+    const length = algorithm.decryptChunks(key, cipherBytes, ivLength, (chunk) => {
+      at += chunk.copy(target, at);
+    });
+    innerBytes = target.subarray(0, length);
+  } catch (error) {
+    throw transportDecryptFailed(error);
+  }
+  const inner = parseMimeEntity(innerBytes, options.limits);
+  return { info: prepared.info, inner, innerBytes };
+}
 
-  const doc = parseXml(envelopePart.body, options.limits, 'transport envelope');
+/** Whitespace dropped from a text/base64 transport part before decoding. */
+export const TRANSPORT_BASE64_IGNORED = /\s+/g;
+
+export function transportDecryptFailed(cause: unknown): OsciError {
+  return new OsciError('TRANSPORT_DECRYPT_FAILED', 'the transport ciphertext does not decrypt (authentication failed or data truncated)', { cause });
+}
+
+/** What decrypting the `osci_enc` part takes: the unwrapped key and its algorithm. */
+export interface PreparedTransport {
+  readonly info: TransportInfo & { readonly encrypted: true };
+  readonly algorithm: SymmetricAlgorithm;
+  readonly key: Buffer;
+  readonly ivLength: number;
+  /** The cipher part is text/base64 (older peers). */
+  readonly base64: boolean;
+}
+
+/**
+ * Reads the transport envelope (the `osci@message` part of the outer entity), picks our key by the recipient
+ * certificate and unwraps the symmetric key. `undefined`: the message is not transport-encrypted (allowed by the
+ * options). `cipherPartHeaders` gives the headers of the `osci_enc` part, or undefined if it is missing.
+ */
+export function prepareTransport(envelopeBody: Buffer, cipherPartHeaders: () => MimeHeaders | undefined, options: Omit<TransportOptions, 'allocate' | 'inPlace'>): PreparedTransport | undefined {
+  const doc = parseXml(envelopeBody, options.limits, 'transport envelope');
   const root = doc.documentElement!;
   const body = is(root, NS.soap, 'Envelope') ? elementChildren(root).find((e) => is(e, NS.soap, 'Body')) : undefined;
   const bodyChildren = body ? elementChildren(body) : [];
@@ -66,7 +112,7 @@ export function openTransport(raw: Buffer, options: TransportOptions): OpenedTra
 
   if (!encryptedData) {
     if (!options.allowUnencrypted) throw new OsciError('TRANSPORT_DECRYPT_FAILED', 'the message is not transport-encrypted and unencrypted transport is not allowed');
-    return { info: { encrypted: false }, inner: outer, innerBytes: raw };
+    return undefined;
   }
 
   const info = parseEncryptedData(encryptedData);
@@ -92,26 +138,11 @@ export function openTransport(raw: Buffer, options: TransportOptions): OpenedTra
   if (info.cipher.kind !== 'reference' || info.cipher.uri !== `cid:${OSCI_ENC_CID}`) {
     throw new OsciError('ENVELOPE_INVALID', 'the transport EncryptedData must reference cid:osci_enc');
   }
-  const cipherPart = findPart(outer, OSCI_ENC_CID);
-  if (!cipherPart) throw new OsciError('TRANSPORT_CIPHER_PART_MISSING', 'the <osci_enc> part referenced by the transport envelope is missing');
-  // Decide base64 by the MIME part headers (older peers send text/base64), never by the ceremonial Transform.
-  const cipherBytes = cipherPart.headers.mediaType === 'text/base64' ? Buffer.from(cipherPart.body.toString('latin1').replace(/\s+/g, ''), 'base64') : cipherPart.body;
+  const cipherHeaders = cipherPartHeaders();
+  if (!cipherHeaders) throw new OsciError('TRANSPORT_CIPHER_PART_MISSING', 'the <osci_enc> part referenced by the transport envelope is missing');
 
   const symmetricKey = unwrapKey(chosen.key.transport, chosen.identity, chosen.key.cipherValue, 'TRANSPORT_DECRYPT_FAILED');
   if (symmetricKey.length !== info.algorithm.keyBytes) throw new OsciError('TRANSPORT_DECRYPT_FAILED', 'the unwrapped transport key has the wrong length');
-  let innerBytes: Buffer;
-  try {
-    const plaintextLength = info.algorithm.plaintextLength(cipherBytes.length, info.ivLength);
-    const target = options.inPlace && !info.algorithm.legacy ? cipherBytes.subarray(0, plaintextLength) : (options.allocate ?? Buffer.allocUnsafeSlow)(plaintextLength);
-    let at = 0;
-    const length = info.algorithm.decryptChunks(symmetricKey, cipherBytes, info.ivLength, (chunk) => {
-      at += chunk.copy(target, at);
-    });
-    innerBytes = target.subarray(0, length);
-  } catch (error) {
-    throw new OsciError('TRANSPORT_DECRYPT_FAILED', 'the transport ciphertext does not decrypt (authentication failed or data truncated)', { cause: error });
-  }
-  const inner = parseMimeEntity(innerBytes, options.limits);
   return {
     info: {
       encrypted: true,
@@ -122,8 +153,9 @@ export function openTransport(raw: Buffer, options: TransportOptions): OpenedTra
       recipientCertificateSha256: chosen.identity.certificateSha256,
       legacy,
     },
-    inner,
-    innerBytes,
+    algorithm: info.algorithm,
+    key: symmetricKey,
+    ivLength: info.ivLength,
+    base64: cipherHeaders.mediaType === 'text/base64',
   };
 }
-

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type CipherGCMTypes, type DecipherGCM } from 'node:crypto';
 import { OsciError } from '../../lib/errors.js';
 
 /** Block/stream cipher of an `xenc:EncryptedData`, identified by its algorithm URI. */
@@ -17,6 +17,18 @@ export interface SymmetricAlgorithm {
   decryptChunks(key: Buffer, data: Buffer, ivLength: number, emit: (chunk: Buffer) => void): number;
   /** Plaintext length for a ciphertext of `length` bytes (an upper bound for padded modes). */
   plaintextLength(length: number, ivLength: number): number;
+  /**
+   * Decryption of `IV ‖ ciphertext (‖ tag)` arriving in slices of any size. For GCM the plaintext is handed on as it
+   * is decrypted and the tag checked by `final` (discard the plaintext if it throws); legacy modes collect the
+   * ciphertext and decrypt it in `final`.
+   */
+  createDecryptor(key: Buffer, ivLength: number): StreamDecryptor;
+}
+
+export interface StreamDecryptor {
+  update(chunk: Buffer, emit: (plaintext: Buffer) => void): void;
+  /** Checks the tag (GCM) or padding (CBC); throws on failure. @returns the plaintext length */
+  final(emit: (plaintext: Buffer) => void): number;
 }
 
 /** Slice size for chunked processing: large enough for full cipher speed, small enough to stay in cache. */
@@ -50,7 +62,58 @@ function gcm(uri: string, keyBytes: number): SymmetricAlgorithm {
       return end - ivLength;
     },
     plaintextLength: (length, ivLength) => Math.max(0, length - ivLength - GCM_TAG_BYTES),
+    createDecryptor(key, ivLength) {
+      return new GcmDecryptor(name, key, ivLength);
+    },
   };
+}
+
+/** GCM over a stream: the IV is the first `ivLength` bytes, the last 16 bytes (held back until `final`) the tag. */
+class GcmDecryptor implements StreamDecryptor {
+  readonly #name: CipherGCMTypes;
+  readonly #key: Buffer;
+  readonly #ivLength: number;
+  #head: Buffer = Buffer.alloc(0);
+  #decipher: DecipherGCM | undefined;
+  /** The last bytes seen: the tag once the input ends. */
+  #tail: Buffer = Buffer.alloc(0);
+  #length = 0;
+
+  constructor(name: CipherGCMTypes, key: Buffer, ivLength: number) {
+    this.#name = name;
+    this.#key = key;
+    this.#ivLength = ivLength;
+  }
+
+  update(chunk: Buffer, emit: (plaintext: Buffer) => void): void {
+    let data = chunk;
+    if (!this.#decipher) {
+      const need = this.#ivLength - this.#head.length;
+      this.#head = Buffer.concat([this.#head, data.subarray(0, need)]);
+      data = data.subarray(need);
+      if (this.#head.length < this.#ivLength) return;
+      this.#decipher = createDecipheriv(this.#name, this.#key, this.#head, { authTagLength: GCM_TAG_BYTES });
+    }
+    if (data.length === 0) return;
+    // Everything but the last 16 bytes seen so far is ciphertext.
+    const joined = this.#tail.length === 0 ? data : Buffer.concat([this.#tail, data]);
+    const cut = Math.max(0, joined.length - GCM_TAG_BYTES);
+    // In slices of at most CHUNK_BYTES: small outputs reuse freed memory instead of touching fresh pages.
+    for (let at = 0; at < cut; at += CHUNK_BYTES) {
+      const plaintext = this.#decipher.update(joined.subarray(at, Math.min(cut, at + CHUNK_BYTES)));
+      this.#length += plaintext.length;
+      emit(plaintext);
+    }
+    this.#tail = Buffer.from(joined.subarray(cut));
+  }
+
+  final(emit: (plaintext: Buffer) => void): number {
+    if (!this.#decipher || this.#tail.length < GCM_TAG_BYTES) throw new OsciError('CONTENT_DECRYPT_FAILED', 'GCM ciphertext shorter than IV and tag');
+    this.#decipher.setAuthTag(this.#tail);
+    const rest = this.#decipher.final();
+    if (rest.length > 0) emit(rest);
+    return this.#length + rest.length;
+  }
 }
 
 function cbc(uri: string, cipher: string, keyBytes: number, ivBytes: number): SymmetricAlgorithm {
@@ -76,6 +139,18 @@ function cbc(uri: string, cipher: string, keyBytes: number, ivBytes: number): Sy
       return plain.length;
     },
     plaintextLength: (length) => Math.max(0, length - ivBytes),
+    createDecryptor(key, ivLength) {
+      // Legacy, opt-in and small in practice: collected and decrypted at once.
+      const chunks: Buffer[] = [];
+      return {
+        update: (chunk) => void chunks.push(Buffer.from(chunk)),
+        final: (emit) => {
+          const plain = this.decrypt(key, Buffer.concat(chunks), ivLength);
+          emit(plain);
+          return plain.length;
+        },
+      };
+    },
   };
 }
 

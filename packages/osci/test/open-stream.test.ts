@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildAcceptDelivery } from '../src/build/orders.js';
+import { openMessage, type OpenedMessage, type OpenOptions } from '../src/open-message.js';
+import { MessageStreamOpener, openMessageFile } from '../src/open-stream.js';
+import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex, vectorMeta } from './support/vectors.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const trust = demoTrust();
+const cases = vectorIndex();
+
+/** Everything a caller can observe of an opening, as plain data (or the error's code and reason). */
+function observe(run: () => OpenedMessage): unknown {
+  let opened: OpenedMessage;
+  try {
+    opened = run();
+  } catch (error) {
+    const e = error as { code?: string; reason?: string; name?: string };
+    return { error: { name: e.name, code: e.code, reason: e.reason } };
+  }
+  return {
+    messageType: opened.messageType,
+    messageId: opened.messageId,
+    subject: opened.subject,
+    transport: opened.transport,
+    signatures: opened.signatures.map((s) => ({
+      scope: s.scope,
+      containerId: s.containerId,
+      valid: s.valid,
+      algorithm: s.algorithm,
+      signer: s.signer,
+      problems: s.problems,
+      trusted: s.certificate?.trusted,
+    })),
+    content: opened.content.ok
+      ? {
+          containers: JSON.stringify(opened.content.layer.containers, (k, v: unknown) => (k === 'signatures' || k === 'data' ? undefined : v)),
+          attachments: opened.content.layer.attachments.map((a) => ({
+            refId: a.refId,
+            contentType: a.contentType,
+            encrypted: a.encrypted,
+            size: a.size,
+            sha256: a.sha256,
+            digests: [...a.digests.keys()].sort(),
+          })),
+        }
+      : { error: { code: opened.content.error.code, reason: opened.content.error.reason } },
+  };
+}
+
+function streamed(raw: Buffer, slice: number, options: OpenOptions, received?: Map<string, Buffer[]>) {
+  const opener = new MessageStreamOpener({
+    ...options,
+    onAttachmentData: (refId, chunk) => {
+      if (!received) return;
+      const list = received.get(refId) ?? [];
+      list.push(Buffer.from(chunk));
+      received.set(refId, list);
+    },
+  });
+  // One reused buffer, as a file reader would pass it: the opener must not keep views into it.
+  const reused = Buffer.alloc(slice);
+  for (let at = 0; at < raw.length; at += slice) {
+    const n = raw.copy(reused, 0, at, Math.min(raw.length, at + slice));
+    opener.push(reused.subarray(0, n));
+  }
+  return { opener, opened: () => opener.finish() };
+}
+
+function optionsFor(c: (typeof cases)[number]): OpenOptions {
+  const meta = vectorMeta(c);
+  const legacy = c.kind === 'positive' && (/cbc|1_5/.test(meta.transport_layer.sym_alg ?? '') || /rsa-1_5/.test(meta.content_layer.key_transport ?? ''));
+  return {
+    keys: recipientKeys(c),
+    trust,
+    allowLegacyAlgorithms: legacy,
+    allowUnencrypted: c.kind === 'positive' && !meta.transport_layer.encrypted,
+    now: new Date('2026-06-01T00:00:00Z'),
+  };
+}
+
+describe('MessageStreamOpener: the same verdict as openMessage for every reference vector, however the bytes are sliced', () => {
+  for (const c of cases) {
+    it(`${c.case} (${c.kind})`, () => {
+      const raw = vectorFile(c, 'request.bin');
+      const options = optionsFor(c);
+      const expected = observe(() => openMessage(raw, { ...options, retainAttachments: false }));
+      for (const slice of [1, 7, 61, 1000, 4096, 65536, raw.length]) {
+        if (slice < 1000 && raw.length > 200_000) continue;
+        const received = new Map<string, Buffer[]>();
+        const run = streamed(raw, slice, options, received);
+        expect(observe(run.opened), `slice ${slice}`).toEqual(expected);
+        const result = expected as { content?: { attachments?: Array<{ refId: string; sha256: string; size: number }> } };
+        // What was streamed out is the plaintext the report names.
+        for (const a of result.content?.attachments ?? []) {
+          const data = Buffer.concat(received.get(a.refId) ?? []);
+          expect(sha256(data), `slice ${slice}, ${a.refId}`).toBe(a.sha256);
+        }
+      }
+    });
+  }
+
+  it('decrypts the reference vectors as they arrive (not by collecting them) where the transport is AES-GCM', () => {
+    const gcm = cases.filter((c) => c.kind === 'positive' && /gcm/.test(vectorMeta(c).transport_layer.sym_alg ?? ''));
+    expect(gcm.length).toBeGreaterThan(3);
+    for (const c of gcm) {
+      const run = streamed(vectorFile(c, 'request.bin'), 4096, optionsFor(c));
+      expect(run.opener.streaming, c.case).toBe(true);
+      expect(run.opened().content.ok).toBe(true);
+    }
+  });
+});
+
+describe('MessageStreamOpener on large and damaged messages', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'osci-stream-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const intermediary = { signature: demoKey('osci_manager_signature_4096'), cipherCertificate: demoKey('osci_manager_cipher_4096').certificate };
+  const build = (attachment: Buffer) =>
+    Buffer.concat(
+      buildAcceptDelivery({
+        intermediary,
+        originator: { cipherCertificate: intermediary.cipherCertificate, signature: demoKey('alice_signature_4096') },
+        addresseeCipher: demoKey('bob_cipher_4096').certificate,
+        messageId: 'stream-large-1',
+        subject: 'Großer Antrag',
+        content: {
+          contents: [
+            { kind: 'base64', data: Buffer.from('<antrag/>') },
+            { kind: 'attachment', refId: 'scan.pdf', data: attachment },
+          ],
+        },
+      }).message.chunks,
+    );
+  const options: OpenOptions = { keys: [demoKey('bob_cipher_4096')], trust };
+
+  it('opens a 48 MiB attachment from a file with memory bounded by the envelopes', async () => {
+    const attachment = Buffer.alloc(48 * 1024 * 1024, 7);
+    for (let i = 0; i < attachment.length; i += 4096) attachment.writeUInt32BE(i, i);
+    const path = join(dir, 'large.bin');
+    writeFileSync(path, build(attachment));
+    const expectedSha = sha256(attachment);
+    let size = 0;
+    const hash = createHash('sha256');
+    let peakArrayBuffers = 0;
+    const before = process.memoryUsage().arrayBuffers;
+    const opened = await openMessageFile(path, {
+      ...options,
+      onAttachmentData: (refId, chunk) => {
+        expect(refId).toBe('scan.pdf');
+        size += chunk.length;
+        hash.update(chunk);
+        peakArrayBuffers = Math.max(peakArrayBuffers, process.memoryUsage().arrayBuffers - before);
+      },
+    });
+    expect(opened.messageId).toBe('stream-large-1');
+    expect(opened.signatures.every((s) => s.valid)).toBe(true);
+    expect(opened.content.ok && opened.content.layer.attachments[0]).toMatchObject({
+      refId: 'scan.pdf',
+      size: attachment.length,
+      sha256: expectedSha,
+      data: undefined,
+    });
+    expect(size).toBe(attachment.length);
+    expect(hash.digest('hex')).toBe(expectedSha);
+    // Garbage not yet collected may linger, but nothing near the 48 MiB payload is held.
+    expect(peakArrayBuffers).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('rejects a large message whose attachment was altered on the way (order signature), after streaming it', () => {
+    const raw = build(Buffer.alloc(3 * 1024 * 1024, 1));
+    const expected = observe(() => openMessage(raw, { ...options, retainAttachments: false }));
+    expect(expected).toMatchObject({ signatures: expect.any(Array) });
+    // Flip one byte of the transport ciphertext in the middle: the transport tag fails.
+    const damaged = Buffer.from(raw);
+    damaged[Math.floor(raw.length / 2)]! ^= 0x01;
+    const verdict = observe(() => openMessage(damaged, { ...options, retainAttachments: false }));
+    expect(verdict).toMatchObject({ error: { code: '9202' } });
+    expect(observe(streamed(damaged, 65536, options).opened)).toEqual(verdict);
+    // Cut off: the outer entity is not closed.
+    const truncated = raw.subarray(0, raw.length - 5000);
+    const cut = observe(() => openMessage(truncated, { ...options, retainAttachments: false }));
+    expect(cut).toMatchObject({ error: { reason: 'MIME_MALFORMED' } });
+    expect(observe(streamed(truncated, 65536, options).opened)).toEqual(cut);
+  });
+
+  it('stops at the size limit while the message arrives', () => {
+    const raw = build(Buffer.alloc(2 * 1024 * 1024, 2));
+    const opener = new MessageStreamOpener({ ...options, limits: { maxMessageBytes: 1024 * 1024 } });
+    expect(() => {
+      for (let at = 0; at < raw.length; at += 65536) opener.push(raw.subarray(at, at + 65536));
+    }).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+  });
+});
