@@ -42,7 +42,12 @@ const OPEN_THREADS = process.env.BENCH_OPEN_THREADS ?? 'auto';
 const config = {
   dataDir,
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  http: { host: '127.0.0.1', port: 0, processes: PROCESSES === 'auto' ? 'auto' : Number(PROCESSES), openThreads: OPEN_THREADS === 'auto' ? 'auto' : Number(OPEN_THREADS) },
+  http: {
+    host: '127.0.0.1',
+    port: 0,
+    processes: PROCESSES === 'auto' ? 'auto' : Number(PROCESSES),
+    openThreads: OPEN_THREADS === 'auto' ? 'auto' : Number(OPEN_THREADS),
+  },
   limits: { maxMessageBytes: 1024 * 1024 * 1024 },
   pipeline: { prefix: `bench-${Date.now()}`, concurrency: 8, backoffMs: 200 },
   tenants: [
@@ -67,25 +72,38 @@ config.http.port = port;
 await writeFile(join(dataDir, 'gateway.yaml'), stringify(config));
 // BENCH_NODE_ARGS: extra Node flags for the gateway process (e.g. --cpu-prof --cpu-prof-dir=DIR for profiling).
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'start', '--config', join(dataDir, 'gateway.yaml')], {
-  env: { ...process.env, BENCH_PIN: '123456', LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-  cwd: join(import.meta.dirname, '../../..'),
-});
+const child = spawn(
+  process.execPath,
+  [...nodeArgs, '--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'start', '--config', join(dataDir, 'gateway.yaml')],
+  {
+    env: { ...process.env, BENCH_PIN: '123456', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: join(import.meta.dirname, '../../..'),
+  },
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (child.kill('SIGTERM'), process.exit(1)));
 process.once('exit', () => child.kill('SIGTERM'));
 const url = `http://127.0.0.1:${port}/osci/bob`;
 for (let i = 0; ; i++) {
-  if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   if (i > 600) throw new Error('the gateway did not become ready');
   await new Promise((r) => setTimeout(r, 100));
 }
 const runtime = loadConfig(config as Parameters<typeof loadConfig>[0], { ...process.env, BENCH_PIN: '123456' });
 const spool = await new Spool(join(runtime.dataDir, 'spool')).init();
-const gateway = { spool, stop: async () => {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-} };
+const gateway = {
+  spool,
+  stop: async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  },
+};
 
 /** The gateway's processes: the one started here and its cluster children (read cheaply: no scan of /proc). */
 async function gatewayPids(): Promise<number[]> {
@@ -148,7 +166,9 @@ await waitDelivered(SMALL);
 const delivered = performance.now();
 const cpuSmall = (await gatewayCpuSeconds()) - cpuBefore;
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+/** The p-th percentile of sorted figures, or '–' when nothing was measured. */
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]?.toFixed(1) ?? '–';
+const pct = (p: number) => percentile(latencies, p);
 
 // Answer latency at a fixed offered rate (open loop: requests leave on schedule, whether or not earlier ones were
 // answered), after the burst above has been delivered.
@@ -167,28 +187,41 @@ await Promise.all(
 );
 await waitDelivered(SMALL + PACED);
 pacedLatencies.sort((a, b) => a - b);
-const pacedPct = (p: number) => pacedLatencies[Math.min(pacedLatencies.length - 1, Math.floor((p / 100) * pacedLatencies.length))]!.toFixed(1);
+const pacedPct = (p: number) => percentile(pacedLatencies, p);
 
 out(`building one AcceptDelivery with a ${LARGE_MB} MB attachment …`);
 const large = acceptDelivery('bench-large', randomBytes(LARGE_MB * 1024 * 1024));
+const rssBeforeLarge = await gatewayRss();
 const lStart = performance.now();
+let peakRssLarge = rssBeforeLarge;
+const trace = process.env.BENCH_TRACE ? (r: number) => out(`  t=${(performance.now() - lStart).toFixed(0)} ms rss=${(r / 1048576).toFixed(0)} MiB`) : () => {};
+const largeSampler = setInterval(() => void gatewayRss().then((r) => (trace(r), (peakRssLarge = Math.max(peakRssLarge, r)))), 50);
 await (await fetch(url, { method: 'POST', body: large })).arrayBuffer();
 const lAnswered = performance.now();
+if (process.env.BENCH_TRACE) out(`  t=${(lAnswered - lStart).toFixed(0)} ms answered`);
 await waitDelivered(SMALL + PACED + 1);
 const lDelivered = performance.now();
+clearInterval(largeSampler);
 clearInterval(sampler);
 peakRss = Math.max(peakRss, await gatewayRss());
 
 const row = (what: string, value: string, note = '') => out(`  ${what.padEnd(52)} ${value.padStart(14)}   ${note}`);
 out(`\ngateway pipeline bench (gateway processes: ${PROCESSES}, ${CONCURRENCY} concurrent senders over loopback, Node ${process.version})`);
 row('RSA-4096 private operations', `${rsaPerSecond.toFixed(1)} ops/s`, `≥ 3 per message ⇒ bound ≈ ${(rsaPerSecond / 3).toFixed(0)} msg/s per core`);
-row(`${SMALL} small messages answered`, `${(SMALL / ((answered - started) / 1000)).toFixed(1)} msg/s`);
-row(`${SMALL} small messages delivered to the hotfolder`, `${(SMALL / ((delivered - started) / 1000)).toFixed(1)} msg/s`);
-row('gateway CPU time per small message', `${((cpuSmall * 1000) / SMALL).toFixed(1)} ms`, `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average`);
-row(`answer latency p50 / p99 (${CONCURRENCY} senders)`, `${pct(50)} / ${pct(99)} ms`);
-row(`answer latency p50 / p99 at ${RATE} msg/s offered`, `${pacedPct(50)} / ${pacedPct(99)} ms`, `${PACED} messages`);
-row(`${LARGE_MB} MB message answered`, `${((large.length / 1e6) / ((lAnswered - lStart) / 1000)).toFixed(1)} MB/s`);
-row(`${LARGE_MB} MB message delivered`, `${((large.length / 1e6) / ((lDelivered - lStart) / 1000)).toFixed(1)} MB/s`);
+if (SMALL > 0) {
+  row(`${SMALL} small messages answered`, `${(SMALL / ((answered - started) / 1000)).toFixed(1)} msg/s`);
+  row(`${SMALL} small messages delivered to the hotfolder`, `${(SMALL / ((delivered - started) / 1000)).toFixed(1)} msg/s`);
+  row(
+    'gateway CPU time per small message',
+    `${((cpuSmall * 1000) / SMALL).toFixed(1)} ms`,
+    `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average`,
+  );
+  row(`answer latency p50 / p99 (${CONCURRENCY} senders)`, `${pct(50)} / ${pct(99)} ms`);
+}
+if (PACED > 0) row(`answer latency p50 / p99 at ${RATE} msg/s offered`, `${pacedPct(50)} / ${pacedPct(99)} ms`, `${PACED} messages`);
+row(`${LARGE_MB} MB message answered`, `${(large.length / 1e6 / ((lAnswered - lStart) / 1000)).toFixed(1)} MB/s`);
+row(`${LARGE_MB} MB message delivered`, `${(large.length / 1e6 / ((lDelivered - lStart) / 1000)).toFixed(1)} MB/s`);
+row(`peak RSS while the ${LARGE_MB} MB message passes`, `${(peakRssLarge / 1048576).toFixed(0)} MiB`, `${(rssBeforeLarge / 1048576).toFixed(0)} MiB before it`);
 row('peak RSS of the gateway (all phases)', `${(peakRss / 1048576).toFixed(0)} MiB`, 'sampled every 50 ms, summed over its processes');
 await gateway.stop();
 await rm(dataDir, { recursive: true, force: true });

@@ -1,9 +1,11 @@
-import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type GatewayConfigInput } from '../src/index.js';
 import { OpenPool } from '../src/http/open-pool.js';
+import { STREAM_OPEN_FROM_BYTES } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
 import { PKI, VECTORS } from './support.js';
 
@@ -24,6 +26,7 @@ const runtime = loadConfig(
   { ...process.env, EFA_TEST_PIN: '123456' },
 );
 const key = Buffer.alloc(32, 7);
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const pools: OpenPool[] = [];
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
@@ -37,7 +40,14 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
         {
           dataDir: tmpdir(),
           http: { processes },
-          tenants: [{ id: 'bob', cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' }, signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' }, trust: [join(PKI, 'osci_manager_signature_4096.cer')] }],
+          tenants: [
+            {
+              id: 'bob',
+              cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
+              signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
+              trust: [join(PKI, 'osci_manager_signature_4096.cer')],
+            },
+          ],
           connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
           routes: [{ name: 'all', connectors: ['outbox'] }],
         } as unknown as GatewayConfigInput,
@@ -50,39 +60,50 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
     }
   });
 
-  for (const threads of [2, 0] as const) {
-    it(`opens, seals and answers the reference AcceptDelivery ${threads ? 'on worker threads' : 'inline'}, and rejects a broken one with its code`, async () => {
-      const pool = new OpenPool(runtime, key, threads);
-      pools.push(pool);
-      expect(pool.threads).toBe(threads);
-      const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
-      try {
-        const path = join(dir, 'in.bin');
-        await copyFile(join(VECTORS, 'cases/b-accept-delivery/request.bin'), path);
-        const meta = JSON.parse(await readFile(join(VECTORS, 'cases/b-accept-delivery/meta.json'), 'utf8')) as { message_id: string };
-        const outcome = await pool.open({ id: 'spool-1', tenant: 'bob', path, sealTo: join(dir, 'sealed') });
-        expect(outcome.kind).toBe('opened');
-        if (outcome.kind !== 'opened') return;
-        expect(outcome.messageId).toBe(meta.message_id);
-        expect(outcome.contentError).toBeUndefined();
-        expect(outcome.answer.byteLength).toBeGreaterThan(1000);
-        expect(outcome.signatures).toMatch(/^order: valid, .*; content: valid/);
-        // The sealed content opens with the spool key and the spool id, and with nothing else.
-        const sealed = await readFile(join(dir, 'sealed'));
-        expect(openContent(key, 'spool-1', Buffer.from(sealed)).contents.length).toBeGreaterThan(0);
-        expect(() => openContent(key, 'spool-2', Buffer.from(sealed))).toThrow();
+  const cases = [
+    { vector: 'b-accept-delivery', how: 'read whole' },
+    { vector: 'c-accept-5mb-attachment', how: 'opened while read, attachments sealed as they are decrypted' },
+  ];
+  for (const threads of [2, 0] as const)
+    for (const { vector, how } of cases)
+      it(`opens, seals and answers ${vector} (${how}) ${threads ? 'on worker threads' : 'inline'}, and rejects a broken one with its code`, async () => {
+        const pool = new OpenPool(runtime, key, threads);
+        pools.push(pool);
+        expect(pool.threads).toBe(threads);
+        const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
+        try {
+          const path = join(dir, 'in.bin');
+          await copyFile(join(VECTORS, `cases/${vector}/request.bin`), path);
+          const meta = JSON.parse(await readFile(join(VECTORS, `cases/${vector}/meta.json`), 'utf8')) as {
+            message_id: string;
+            content_layer: { attachments: Array<{ ref_id: string; plaintext_sha256: string }>; contents_plaintext: string[] };
+          };
+          const size = (await stat(path)).size;
+          expect(size >= STREAM_OPEN_FROM_BYTES).toBe(vector !== 'b-accept-delivery');
+          const outcome = await pool.open({ id: 'spool-1', tenant: 'bob', path, size, sealTo: join(dir, 'sealed') });
+          expect(outcome.kind).toBe('opened');
+          if (outcome.kind !== 'opened') return;
+          expect(outcome.messageId).toBe(meta.message_id);
+          expect(outcome.contentError).toBeUndefined();
+          expect(outcome.answer.byteLength).toBeGreaterThan(1000);
+          expect(outcome.signatures).toMatch(/^order: valid, .*; content: valid/);
+          // The sealed content opens with the spool key and the spool id, and with nothing else.
+          const sealed = await readFile(join(dir, 'sealed'));
+          const bundle = openContent(key, 'spool-1', Buffer.from(sealed));
+          expect(bundle.contents.map((c) => c.data.toString('utf8'))).toEqual(meta.content_layer.contents_plaintext);
+          expect(bundle.attachments.map((a) => [a.refId, sha256(a.data)])).toEqual(meta.content_layer.attachments.map((a) => [a.ref_id, a.plaintext_sha256]));
+          expect(() => openContent(key, 'spool-2', Buffer.from(sealed))).toThrow();
 
-        const broken = await readFile(path);
-        broken[broken.length - 200] = broken[broken.length - 200]! ^ 0xff; // inside the transport ciphertext: authentication fails
-        const brokenPath = join(dir, 'broken.bin');
-        await import('node:fs/promises').then((fs) => fs.writeFile(brokenPath, broken));
-        const rejected = await pool.open({ id: 'spool-3', tenant: 'bob', path: brokenPath, sealTo: join(dir, 'sealed-3') });
-        expect(rejected.kind).toBe('rejected');
-        if (rejected.kind === 'rejected') expect(rejected.error.code).toMatch(/^9/);
-        await expect(stat(join(dir, 'sealed-3'))).rejects.toThrow();
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
-  }
+          const broken = await readFile(path);
+          broken[broken.length - 200] = broken[broken.length - 200]! ^ 0xff; // inside the transport ciphertext: authentication fails
+          const brokenPath = join(dir, 'broken.bin');
+          await writeFile(brokenPath, broken);
+          const rejected = await pool.open({ id: 'spool-3', tenant: 'bob', path: brokenPath, size, sealTo: join(dir, 'sealed-3') });
+          expect(rejected.kind).toBe('rejected');
+          if (rejected.kind === 'rejected') expect(rejected.error.code).toMatch(/^9/);
+          await expect(stat(join(dir, 'sealed-3'))).rejects.toThrow();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
 });

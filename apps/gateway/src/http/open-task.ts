@@ -8,6 +8,7 @@ import {
   identityFromPem,
   isFeedbackCode,
   openMessage,
+  openMessageFile,
   OsciError,
   TrustStore,
   type FeedbackCode,
@@ -16,7 +17,7 @@ import {
 } from '@efa-gateway/osci';
 import { X509Certificate } from 'node:crypto';
 import type { Tenant } from '../config/load.js';
-import { sealContentToFile, type ContentBundle } from '../spool/content-store.js';
+import { ContentBundleWriter, sealContentToFile, type ContentBundle } from '../spool/content-store.js';
 import type { MessageRecord } from '../spool/record.js';
 import { messageMetadata, verificationReport } from './report.js';
 
@@ -31,6 +32,8 @@ export interface OpenTask {
   readonly tenant: string;
   /** The received body (fsync'd in `incoming/`). */
   readonly path: string;
+  /** Its size in bytes. */
+  readonly size: number;
   /** Where the sealed content goes (encrypted with the spool key, fsync'd) when the message opens. */
   readonly sealTo: string;
 }
@@ -39,7 +42,14 @@ export type ErrorSummary = NonNullable<MessageRecord['error']>;
 
 export type OpenOutcome =
   /** Transport, envelope or order signature failed. `answer` is a response with the code where the protocol has one, else a SOAP fault. */
-  | { readonly kind: 'rejected'; readonly error: ErrorSummary; readonly messageId?: string; readonly orderType?: string; readonly answer: Uint8Array; readonly answerKind: 'response' | 'fault' }
+  | {
+      readonly kind: 'rejected';
+      readonly error: ErrorSummary;
+      readonly messageId?: string;
+      readonly orderType?: string;
+      readonly answer: Uint8Array;
+      readonly answerKind: 'response' | 'fault';
+    }
   /** Opened, but not an order a passive recipient takes (answered with fault 9300 by the caller). */
   | { readonly kind: 'unsupported'; readonly orderType: string }
   /** An acceptDelivery/processDelivery without MessageId: answered with 9800. */
@@ -68,25 +78,43 @@ export interface OpenContext {
 
 const ACCEPTED_ORDERS = new Set(['acceptDelivery', 'processDelivery']);
 
+/**
+ * Messages from this size on are opened while they are read from the spool, in 64 KiB slices, with their attachments
+ * sealed as they are decrypted: memory stays bounded whatever their size. Smaller ones are read whole (fewer steps).
+ */
+export const STREAM_OPEN_FROM_BYTES = 1024 * 1024;
+
+/** Memory an open task holds for a message of `size` bytes (what the intake reserves in the memory budget). */
+export function openTaskMemory(size: number): number {
+  return size >= STREAM_OPEN_FROM_BYTES ? 4 * 1024 * 1024 : 2 * size;
+}
+
 export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<OpenOutcome> {
   const tenant = ctx.tenants.get(task.tenant);
   if (!tenant) throw new Error(`unknown tenant ${task.tenant}`);
-  const raw = await readFile(task.path);
+  const options = {
+    keys: [tenant.cipher],
+    trust: tenant.trust,
+    allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
+    allowUnencrypted: ctx.allowUnencryptedTransport,
+    requireTrustedContentSigners: tenant.requireTrustedAuthors,
+  };
   let opened: OpenedMessage;
+  let streamed: ContentBundleWriter | undefined;
   try {
-    opened = openMessage(raw, {
-      keys: [tenant.cipher],
-      trust: tenant.trust,
-      allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
-      allowUnencrypted: ctx.allowUnencryptedTransport,
-      requireTrustedContentSigners: tenant.requireTrustedAuthors,
-      // `raw` is ours alone: decrypt into it instead of into fresh memory (a large message costs one copy, not three).
-      consumeInput: true,
-    });
+    if (task.size >= STREAM_OPEN_FROM_BYTES) {
+      const writer = (streamed = new ContentBundleWriter(task.sealTo, ctx.spoolKey, task.id));
+      opened = await openMessageFile(task.path, { ...options, onAttachmentData: (refId, chunk) => writer.attachmentData(refId, chunk) });
+    } else {
+      // `raw` is ours alone: decrypt into it instead of into fresh memory.
+      opened = openMessage(await readFile(task.path), { ...options, consumeInput: true });
+    }
   } catch (error) {
+    streamed?.abort();
     const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
     const envelope = envelopeOf(e);
-    const response = envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
+    const response =
+      envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
     return {
       kind: 'rejected',
       error: summary(e),
@@ -98,10 +126,16 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
   }
 
   const envelope = opened.envelope;
+  const positive = ACCEPTED_ORDERS.has(opened.messageType) && opened.messageId !== undefined;
+  if (streamed && !(positive && opened.content.ok)) streamed.abort();
   if (!ACCEPTED_ORDERS.has(opened.messageType)) return { kind: 'unsupported', orderType: opened.messageType };
   if (!opened.messageId) return { kind: 'no-message-id', orderType: opened.messageType, answer: respond(envelope, tenant, '9800') };
-  // The sealed content is written at once and flushed to disk while the answer is signed (the RSA work).
-  const sealing = opened.content.ok ? sealContentToFile(task.sealTo, ctx.spoolKey, task.id, bundleOf(opened), { synchronousWrites: true }) : undefined;
+  // The sealed content is finished at once and flushed to disk while the answer is signed (the RSA work).
+  const sealing = !opened.content.ok
+    ? undefined
+    : streamed
+      ? finishStreamed(streamed, opened)
+      : sealContentToFile(task.sealTo, ctx.spoolKey, task.id, bundleOf(opened), { synchronousWrites: true });
   let answer: Buffer;
   try {
     answer = respond(envelope, tenant, '0800');
@@ -119,6 +153,17 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     signatures: signaturesSummary(opened),
     answer,
   };
+}
+
+/** The inline contents and the manifest of a message whose attachments were sealed while it was opened. */
+function finishStreamed(writer: ContentBundleWriter, opened: OpenedMessage): Promise<void> {
+  try {
+    const layer = opened.content.ok ? opened.content.layer : { attachments: [] };
+    return writer.finish(bundleOf(opened).contents, layer.attachments);
+  } catch (error) {
+    writer.abort();
+    return Promise.reject(error as Error);
+  }
 }
 
 function respond(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Buffer {
@@ -149,7 +194,11 @@ function bundleOf(opened: OpenedMessage): ContentBundle {
 }
 
 function signaturesSummary(opened: OpenedMessage): string {
-  return opened.signatures.map((s) => `${s.scope}: ${s.valid ? 'valid' : 'invalid'}, ${s.signer ?? '?'}${s.certificate ? (s.certificate.trusted ? ', trusted' : ', not trusted') : ''}`).join('; ');
+  return opened.signatures
+    .map(
+      (s) => `${s.scope}: ${s.valid ? 'valid' : 'invalid'}, ${s.signer ?? '?'}${s.certificate ? (s.certificate.trusted ? ', trusted' : ', not trusted') : ''}`,
+    )
+    .join('; ');
 }
 
 /** Tenants as plain data for a worker thread: key material stays in this process's memory, it is never written out. */
@@ -163,7 +212,10 @@ export interface PortableTenant {
 }
 
 export function portableTenant(t: Tenant): PortableTenant {
-  const identity = (k: Tenant['cipher']) => ({ certificateDer: k.certificateDer, privateKeyPem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string });
+  const identity = (k: Tenant['cipher']) => ({
+    certificateDer: k.certificateDer,
+    privateKeyPem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  });
   return {
     id: t.id,
     path: t.path,

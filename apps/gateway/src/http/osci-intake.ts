@@ -8,7 +8,7 @@ import type { Queues } from '../pipeline/queues.js';
 import type { MessageRecord } from '../spool/record.js';
 import { BodyTooLargeError, type Spool } from '../spool/spool.js';
 import type { OpenPool } from './open-pool.js';
-import type { OpenOutcome } from './open-task.js';
+import { openTaskMemory, type OpenOutcome } from './open-task.js';
 import type { MemoryBudget } from '../ops/memory-budget.js';
 
 export interface IntakeDeps {
@@ -56,11 +56,11 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
 
     const base: MessageRecord = { id, channel: 'osci', tenant: tenant.id, receivedAt: new Date().toISOString(), size: incoming.size, sha256: incoming.sha256, state: 'accepted', metadata: {}, deliveries: {} };
     const sealed = deps.spool.sealPath(id);
-    const releaseMemory = await deps.memory.reserve(2 * incoming.size);
+    const releaseMemory = await deps.memory.reserve(openTaskMemory(incoming.size));
     try {
       let outcome: OpenOutcome;
       try {
-        outcome = await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, sealTo: sealed });
+        outcome = await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, size: incoming.size, sealTo: sealed });
       } catch (error) {
         // Not a verdict on the message (e.g. the task queue is full): nothing stored, the sender tries again.
         log.error({ err: errorSummary(error) }, 'opening failed');

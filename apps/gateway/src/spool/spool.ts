@@ -332,8 +332,8 @@ export class Spool {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    const { manifest, take } = openSealedParts<Array<Omit<MappedDocumentData, 'data'> & { size: number }>>(this.#key!, `${id}/mapped`, sealed);
-    return manifest.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, data: take(d.size) }));
+    const { manifest, part } = openSealedParts<Array<Omit<MappedDocumentData, 'data'> & { size: number }>>(this.#key!, `${id}/mapped`, sealed);
+    return manifest.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, data: part(d) }));
   }
 
   /** Ids of spooled messages (not quarantined), oldest first. */

@@ -206,7 +206,7 @@ export class MimeStreamParser {
       return true;
     }
     // No delimiter: everything but a possible delimiter start at the end is body.
-    const keep = atEnd ? 0 : Math.min(input.length, bodyEnd.length - 1);
+    const keep = atEnd ? 0 : partialMatchAtEnd(input, bodyEnd);
     const emit = input.length - keep;
     if (emit > 0) {
       this.#handler.partData(input.subarray(0, emit));
@@ -217,6 +217,16 @@ export class MimeStreamParser {
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
+
+/** Length of the longest end of `input` that begins `needle` (bytes that may start a match in the next slice). */
+function partialMatchAtEnd(input: Buffer, needle: Buffer): number {
+  const first = needle[0]!;
+  for (let j = input.indexOf(first, Math.max(0, input.length - (needle.length - 1))); j !== -1; j = input.indexOf(first, j + 1)) {
+    const tail = input.subarray(j);
+    if (needle.subarray(0, tail.length).equals(tail)) return tail.length;
+  }
+  return 0;
+}
 
 /** As in parseMimeEntity: the earlier of CRLF CRLF and LF LF, within the header limit. */
 function findHeaderEnd(input: Buffer, maxBytes: number, allowEmpty: boolean): { start: number; end: number } | undefined {

@@ -95,16 +95,28 @@ class GcmDecryptor implements StreamDecryptor {
       this.#decipher = createDecipheriv(this.#name, this.#key, this.#head, { authTagLength: GCM_TAG_BYTES });
     }
     if (data.length === 0) return;
-    // Everything but the last 16 bytes seen so far is ciphertext.
-    const joined = this.#tail.length === 0 ? data : Buffer.concat([this.#tail, data]);
-    const cut = Math.max(0, joined.length - GCM_TAG_BYTES);
-    // In slices of at most CHUNK_BYTES: small outputs reuse freed memory instead of touching fresh pages.
-    for (let at = 0; at < cut; at += CHUNK_BYTES) {
-      const plaintext = this.#decipher.update(joined.subarray(at, Math.min(cut, at + CHUNK_BYTES)));
+    if (data.length < GCM_TAG_BYTES) {
+      // Not enough to release the held-back bytes as a whole: shift them.
+      const joined = Buffer.concat([this.#tail, data]);
+      const cut = Math.max(0, joined.length - GCM_TAG_BYTES);
+      if (cut > 0) this.#emit(joined.subarray(0, cut), emit);
+      this.#tail = Buffer.from(joined.subarray(cut));
+      return;
+    }
+    // The held-back bytes are ciphertext after all; the last 16 bytes of `data` are held back instead. No copy of
+    // `data` itself.
+    if (this.#tail.length > 0) this.#emit(this.#tail, emit);
+    this.#emit(data.subarray(0, data.length - GCM_TAG_BYTES), emit);
+    this.#tail = Buffer.from(data.subarray(data.length - GCM_TAG_BYTES));
+  }
+
+  /** Decrypts in slices of at most CHUNK_BYTES: small outputs reuse freed memory instead of touching fresh pages. */
+  #emit(ciphertext: Buffer, emit: (plaintext: Buffer) => void): void {
+    for (let at = 0; at < ciphertext.length; at += CHUNK_BYTES) {
+      const plaintext = this.#decipher!.update(ciphertext.subarray(at, Math.min(ciphertext.length, at + CHUNK_BYTES)));
       this.#length += plaintext.length;
       emit(plaintext);
     }
-    this.#tail = Buffer.from(joined.subarray(cut));
   }
 
   final(emit: (plaintext: Buffer) => void): number {
