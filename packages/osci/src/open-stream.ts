@@ -499,18 +499,18 @@ const PUSH_BYTES = 64 * 1024;
 export async function openMessageFile(path: string, options: StreamOpenOptions): Promise<OpenedMessage> {
   const opener = new MessageStreamOpener(options);
   const file = await open(path, 'r');
+  const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
+  const read = (turn: number) => file.read(buffers[turn]!, 0, READ_BYTES, null).then(({ bytesRead }) => ({ bytesRead, buffer: buffers[turn]! }));
+  let reading = read(0);
   try {
-    const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)] as const;
-    let turn = 0;
-    let reading = file.read(buffers[0], 0, READ_BYTES, null);
-    for (;;) {
+    for (let turn = 1; ; turn ^= 1) {
       const { bytesRead, buffer } = await reading;
       if (bytesRead === 0) break;
-      turn ^= 1;
-      reading = file.read(buffers[turn], 0, READ_BYTES, null);
+      reading = read(turn);
       for (let at = 0; at < bytesRead; at += PUSH_BYTES) opener.push(buffer.subarray(at, Math.min(bytesRead, at + PUSH_BYTES)));
     }
   } finally {
+    await reading.catch(() => undefined); // a read still running when the opener gave up
     await file.close();
   }
   return opener.finish();

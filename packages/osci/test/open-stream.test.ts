@@ -186,6 +186,12 @@ describe('MessageStreamOpener on large and damaged messages', () => {
     expect(observe(streamed(truncated, 65536, options).opened)).toEqual(cut);
   });
 
+  it('openMessageFile stops reading at the size limit', async () => {
+    const path = join(dir, 'too-large.bin');
+    writeFileSync(path, build(Buffer.alloc(3 * 1024 * 1024, 4)));
+    await expect(openMessageFile(path, { ...options, limits: { maxMessageBytes: 1024 * 1024 } })).rejects.toMatchObject({ reason: 'INPUT_TOO_LARGE' });
+  });
+
   it('stops at the size limit while the message arrives', () => {
     const raw = build(Buffer.alloc(2 * 1024 * 1024, 2));
     const opener = new MessageStreamOpener({ ...options, limits: { maxMessageBytes: 1024 * 1024 } });
