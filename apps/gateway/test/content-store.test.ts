@@ -3,7 +3,16 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContentBundleWriter, openContent, openSealedParts, sealContentToFile, sealPartsToFile } from '../src/spool/content-store.js';
+import { writeFile } from 'node:fs/promises';
+import {
+  ContentBundleWriter,
+  openContent,
+  openSealedParts,
+  SealedFileReader,
+  sealContentToFile,
+  sealPartsToFile,
+  type ContentManifest,
+} from '../src/spool/content-store.js';
 
 const key = randomBytes(32);
 let dir: string;
@@ -103,5 +112,47 @@ describe('sealed content (segmented AES-256-GCM)', () => {
       contents: [{ id: 'c1', kind: 'base64', data: Buffer.from('<antrag/>') }],
       attachments: [{ refId: 'a', contentType: 'text/plain', data: Buffer.from('abc') }],
     });
+  });
+
+  it('reads single parts of a file without holding it: at once or streamed, across segment borders', async () => {
+    const path = join(dir, 'reader');
+    const big = payload(1_000_003);
+    await sealContentToFile(path, key, 'id-7', {
+      contents: [{ id: 'c', kind: 'xml', data: Buffer.from('<a/>') }],
+      attachments: [{ refId: 'big', contentType: 'application/pdf', data: big }],
+    });
+    const reader = SealedFileReader.openSync<ContentManifest>(path, key, 'id-7')!;
+    const [entry] = reader.manifest.attachments;
+    const placed = { offset: entry!.offset!, size: entry!.size };
+    expect(reader.readSync(placed).equals(big)).toBe(true);
+    expect(reader.readSync({ offset: placed.offset + 65_000, size: 2000 }).equals(big.subarray(65_000, 67_000))).toBe(true);
+    const streamed: Buffer[] = [];
+    for await (const chunk of reader.stream(placed)) streamed.push(chunk as Buffer);
+    expect(Buffer.concat(streamed).equals(big)).toBe(true);
+    expect(streamed.length).toBeGreaterThan(1);
+    expect(() => reader.readSync({ offset: placed.offset, size: placed.size + 10_000 })).toThrow(/outside/);
+    expect(() => SealedFileReader.openSync(path, key, 'id-8')).toThrow();
+  });
+
+  it('stops a stream at an altered segment before handing out any of its bytes', async () => {
+    const path = join(dir, 'reader-tampered');
+    await sealPartsToFile(path, key, 'id-9', [{ size: 500_000 }], [payload(500_000)]);
+    const reader = SealedFileReader.openSync<Array<{ size: number }>>(path, key, 'id-9')!;
+    const sealed = await readFile(path);
+    sealed[15 + 5 * (65536 + 16) + 7]! ^= 1; // inside segment 5
+    await writeFile(path, sealed);
+    let received = 0;
+    await expect(
+      (async () => {
+        for await (const chunk of reader.stream({ offset: 0, size: 500_000 })) received += (chunk as Buffer).length;
+      })(),
+    ).rejects.toThrow();
+    expect(received).toBeLessThanOrEqual(5 * 65536);
+  });
+
+  it('leaves files of the first format to openSealedParts', async () => {
+    const path = join(dir, 'v1');
+    await writeFile(path, randomBytes(100));
+    expect(SealedFileReader.openSync(path, key, 'x')).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPkcs12, openMessage, parseMimeEntity, DEFAULT_LIMITS } from '@efa-gateway/osci';
@@ -17,7 +17,11 @@ async function answerOf(raw: Buffer) {
     const inner = parseMimeEntity(raw, DEFAULT_LIMITS);
     expect((await validateOsci(inner.parts[0]!.body.toString('utf8'), 'soapMessageEncrypted.xsd')).valid).toBe(true);
   }
-  return { type: opened.messageType, codes: opened.envelope.fault ? [opened.envelope.fault.code] : opened.envelope.order.feedback.map((f) => f.code), signed: opened.orderSignature?.valid };
+  return {
+    type: opened.messageType,
+    codes: opened.envelope.fault ? [opened.envelope.fault.code] : opened.envelope.order.feedback.map((f) => f.code),
+    signed: opened.orderSignature?.valid,
+  };
 }
 
 describe('gateway end to end: OSCI passive recipient → spool → pipeline → hotfolder', () => {
@@ -42,7 +46,8 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
     expect(record.deliveries.outbox?.receipt?.reference.path).toMatch(/^bob\/passthrough\//);
     const files = await snapshotDirectory(gw.outbox);
     const inhalt = files.find((f) => f.name.endsWith('/inhalt-1.xml'))!;
-    const expectedText = JSON.parse(await readFile(join(import.meta.dirname, '../../../../shared/osci-vectors/cases/b-accept-delivery/meta.json'), 'utf8')).content_layer.contents_plaintext[0];
+    const expectedText = JSON.parse(await readFile(join(import.meta.dirname, '../../../../shared/osci-vectors/cases/b-accept-delivery/meta.json'), 'utf8'))
+      .content_layer.contents_plaintext[0];
     expect(inhalt.sha256).toBe(sha256(Buffer.from(expectedText)));
     expect(files.find((f) => f.name.endsWith('/anlage1.bin'))?.sha256).toBe('51d58d77fc76889d34e0a02aa5cc2168aa3425aff508a9e3472f7627513cbfc2');
     expect(files.some((f) => f.name.endsWith('/laufzettel.json'))).toBe(true);
@@ -83,7 +88,8 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
     it(`rejects ${name} with ${code} and keeps it in quarantine`, async () => {
       const answer = await answerOf(await post(gw.url, await vector(name)));
       expect(answer.codes).toEqual([code]);
-      if (code.startsWith('96')) expect(answer.signed).toBe(true); // order-level: signed response with Feedback
+      if (code.startsWith('96'))
+        expect(answer.signed).toBe(true); // order-level: signed response with Feedback
       else expect(answer.type).toBe('soapFault');
       const quarantined = await Promise.all((await gw.gateway.spool.listQuarantine()).map((id) => gw.gateway.spool.get(id)));
       expect(quarantined.some((r) => r?.answer?.code === code && r.size > 0)).toBe(true);
@@ -99,7 +105,11 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
 
   it('serves the Laufzettel by MessageId, health, readiness and metrics', async () => {
     const base = gw.url.replace('/osci/bob', '');
-    const card = (await (await fetch(`${base}/api/messages?tenant=bob&messageId=vec-S-accept-0001`)).json()) as { state: string; events: Array<{ event: string }>; verification: { signatures: Array<{ valid: boolean }> } };
+    const card = (await (await fetch(`${base}/api/messages?tenant=bob&messageId=vec-S-accept-0001`)).json()) as {
+      state: string;
+      events: Array<{ event: string }>;
+      verification: { signatures: Array<{ valid: boolean }> };
+    };
     expect(card.state).toBe('delivered');
     expect(card.events.map((e) => e.event)).toEqual(expect.arrayContaining(['received', 'verified', 'routed', 'mapped', 'delivered', 'duplicate-received']));
     expect(card.verification.signatures.every((s) => s.valid)).toBe(true);
@@ -120,7 +130,7 @@ describe('gateway end to end: OSCI passive recipient → spool → pipeline → 
   });
 });
 
-describe('osci send (the integrators\' sender)', () => {
+describe("osci send (the integrators' sender)", () => {
   it('builds an AcceptDelivery with MessageMetaData, posts it and verifies the answer', async () => {
     const { execFile } = await import('node:child_process');
     const { promisify } = await import('node:util');
@@ -133,10 +143,42 @@ describe('osci send (the integrators\' sender)', () => {
       const cli = join(import.meta.dirname, '../../../packages/osci/src/cli/main.ts');
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', cli, 'send', gw.url, '--payload', join(dir, 'antrag.xml'), '--attachment', join(dir, 'nachweis.pdf'), '--intermediary-cipher', join(PKI, 'osci_manager_cipher_4096.p12'), '--intermediary-signature', join(PKI, 'osci_manager_signature_4096.p12'), '--originator-signature', join(PKI, 'alice_signature_4096.p12'), '--recipient', join(PKI, 'bob_cipher_4096.cer'), '--message-id', 'sent-1', '--service', 'urn:efa:test-service', '--trust', join(PKI, 'bob_signature_4096.cer')],
+        [
+          '--import',
+          'tsx',
+          cli,
+          'send',
+          gw.url,
+          '--payload',
+          join(dir, 'antrag.xml'),
+          '--attachment',
+          join(dir, 'nachweis.pdf'),
+          '--intermediary-cipher',
+          join(PKI, 'osci_manager_cipher_4096.p12'),
+          '--intermediary-signature',
+          join(PKI, 'osci_manager_signature_4096.p12'),
+          '--originator-signature',
+          join(PKI, 'alice_signature_4096.p12'),
+          '--recipient',
+          join(PKI, 'bob_cipher_4096.cer'),
+          '--message-id',
+          'sent-1',
+          '--service',
+          'urn:efa:test-service',
+          '--trust',
+          join(PKI, 'bob_signature_4096.cer'),
+        ],
         { env: { ...process.env, OSCI_PIN: '123456' }, cwd: join(import.meta.dirname, '../../..') },
       );
-      expect(JSON.parse(stdout)).toMatchObject({ ok: true, messageId: 'sent-1', answer: 'responseToAcceptDelivery', codes: ['0800'], challengeEchoed: true, signature: { valid: true, trusted: true }, encrypted: true });
+      expect(JSON.parse(stdout)).toMatchObject({
+        ok: true,
+        messageId: 'sent-1',
+        answer: 'responseToAcceptDelivery',
+        codes: ['0800'],
+        challengeEchoed: true,
+        signature: { valid: true, trusted: true },
+        encrypted: true,
+      });
       const id = (await gw.gateway.spool.findByMessageId('bob', 'sent-1'))!;
       const record = await until('delivered', async () => {
         const r = await gw.gateway.spool.get(id);
@@ -178,7 +220,13 @@ describe('intake edge cases', () => {
       const { request } = await import('node:http');
       const url = new URL(gw.url);
       await new Promise<void>((resolve) => {
-        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'text/xml', 'content-length': '100000' } });
+        const req = request({
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'text/xml', 'content-length': '100000' },
+        });
         req.on('error', () => resolve());
         req.write(Buffer.alloc(10_000, 1));
         setTimeout(() => {
@@ -234,7 +282,8 @@ describe('memory budget for large messages', () => {
     const gw = await startTestGateway({ limits: { maxMessageBytes: 64 * 1024 * 1024, memoryBudgetBytes: 16 * 1024 * 1024 } } as never);
     try {
       // 5 MiB each: every stage reserves 10 MiB, so only one fits at a time; all must still get through.
-      const bodies = [0, 1, 2].map((i) => acceptDelivery(`budget-${i}`, randomBytes(5 * 1024 * 1024)));
+      const attachments = [0, 1, 2].map(() => randomBytes(5 * 1024 * 1024));
+      const bodies = attachments.map((a, i) => acceptDelivery(`budget-${i}`, a));
       let maxWaiting = 0;
       const sampler = setInterval(() => (maxWaiting = Math.max(maxWaiting, gw.gateway.memory.waiting)), 1);
       const answers = await Promise.all(bodies.map(async (b) => answerOf(await post(gw.url, b))));
@@ -245,6 +294,22 @@ describe('memory budget for large messages', () => {
       });
       clearInterval(sampler);
       expect(maxWaiting).toBeGreaterThan(0); // the budget did hold stages back
+      // Opened while read (≥ 1 MiB), the attachment sealed as it was decrypted, forwarded by passthrough and streamed
+      // from the sealed content to the hotfolder: what arrives is what was sent, and the kept mapped output holds a
+      // reference to it, not its bytes.
+      const files = await snapshotDirectory(gw.outbox);
+      const sent = new Map(bodies.map((_, i) => [`budget-${i}`, attachments[i]!]));
+      for (const [messageId, attachment] of sent) {
+        const id = (await gw.gateway.spool.findByMessageId('bob', messageId))!;
+        const record = (await gw.gateway.spool.get(id))!;
+        const dir = String(record.deliveries.outbox?.receipt?.reference.path);
+        expect(files.find((f) => f.name === `${dir}/anlage.bin`)?.sha256, messageId).toBe(sha256(attachment));
+        const kept = (await gw.gateway.spool.mapped(id))!;
+        const forwarded = kept.find((d) => d.name === 'anlage.bin');
+        expect(forwarded).toMatchObject({ attachment: 'anlage.bin', size: attachment.length });
+        expect(forwarded?.data).toBeUndefined();
+        expect((await stat(join(gw.gateway.spool.dir, 'messages', id, 'mapped.bin'))).size).toBeLessThan(64 * 1024);
+      }
       // The last stage releases its reservation right after it recorded the delivery.
       await until('budget released', async () => gw.gateway.memory.reservedBytes === 0 && gw.gateway.memory.waiting === 0);
     } finally {

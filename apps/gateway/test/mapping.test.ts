@@ -46,7 +46,7 @@ describe('map stage with xÖV procedures', () => {
     const kept = (await gw.gateway.spool.mapped(id))!;
     expect(kept.map((d) => [d.role, d.contentType])).toEqual([['package', 'application/zip']]);
     const keptZip = kept[0]!;
-    expect(Buffer.compare(keptZip.data, readFileSync(join(gw.outbox, zip.name)))).toBe(0);
+    expect(Buffer.compare(keptZip.data!, readFileSync(join(gw.outbox, zip.name)))).toBe(0);
     const sealed = readFileSync(join(gw.gateway.spool.dir, 'messages', id, 'mapped.bin'));
     expect(sealed.includes(Buffer.from('Abgabe.Abgabe.0401'))).toBe(false); // no plaintext at rest
   });

@@ -1,4 +1,4 @@
-import type { MappedDocument, MappingInput, MappingProcedure, MappingResult } from './procedure.js';
+import { forwardAttachment, type MappedDocument, type MappingInput, type MappingProcedure, type MappingResult } from './procedure.js';
 
 function extensionFor(data: Buffer): string {
   const head = data.subarray(0, 64).toString('utf8').trimStart();
@@ -19,7 +19,8 @@ export const passthrough: MappingProcedure = {
       const ext = c.kind === 'xml' ? 'xml' : extensionFor(c.data);
       return { name: `inhalt-${i + 1}.${ext}`, contentType: ext === 'xml' ? 'application/xml' : ext === 'json' ? 'application/json' : 'application/octet-stream', role: i === 0 ? 'primary' : 'attachment', data: c.data };
     });
-    for (const a of input.attachments) docs.push({ name: a.refId, contentType: a.contentType, role: 'attachment', data: a.data });
+    // Forwarded, not copied: the pipeline streams them from the spool (a large attachment is never held whole).
+    for (const a of input.attachments) docs.push(forwardAttachment(a));
     docs.push({ name: 'laufzettel.json', contentType: 'application/json', role: 'attachment', data: Buffer.from(JSON.stringify(input.report, null, 2)) });
     return Promise.resolve({ documents: docs, validation: { input: 'not-checked', output: { status: 'not-applicable' } } });
   },

@@ -10,18 +10,62 @@ export interface MappingInput {
   readonly receivedAt: Date;
   /** Inline contents (Base64Content or inline XML), in order. */
   readonly contents: ReadonlyArray<{ readonly id: string | undefined; readonly kind: 'base64' | 'xml'; readonly data: Buffer }>;
-  readonly attachments: ReadonlyArray<{ readonly refId: string; readonly contentType: string; readonly data: Buffer }>;
+  readonly attachments: ReadonlyArray<InputAttachment>;
   /** The verification report (Laufzettel) of the message, as JSON-ready data. */
   readonly report: unknown;
   /** Routing metadata such as the XTA service. */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-export interface MappedDocument {
+/**
+ * An attachment of the message. The gateway reads `data` from its spool when a procedure first uses it: a procedure
+ * that only forwards an attachment (a {@link ForwardedAttachment} document) never holds it in memory.
+ */
+export interface InputAttachment {
+  readonly refId: string;
+  readonly contentType: string;
+  /** Size in bytes (without reading `data`); absent where the caller did not give it. */
+  readonly size?: number;
+  readonly data: Buffer;
+}
+
+/** A document a procedure produced. */
+export type MappedDocument = MappedBytes | ForwardedAttachment;
+
+export interface MappedBytes {
   readonly name: string;
   readonly contentType: string;
   readonly role: 'primary' | 'attachment' | 'package';
   readonly data: Buffer;
+  readonly attachment?: undefined;
+}
+
+/**
+ * An input attachment delivered unchanged under `name`. The pipeline streams it from where the message is kept
+ * instead of holding it in memory; use it whenever a procedure passes an attachment on as is.
+ */
+export interface ForwardedAttachment {
+  readonly name: string;
+  readonly contentType: string;
+  readonly role: 'attachment';
+  /** `refId` of the input attachment. */
+  readonly attachment: string;
+  readonly size: number;
+  readonly data?: undefined;
+}
+
+/** A forwarded input attachment as a document (its size without reading it). */
+export function forwardAttachment(attachment: InputAttachment, name = attachment.refId): ForwardedAttachment {
+  return { name, contentType: attachment.contentType, role: 'attachment', attachment: attachment.refId, size: attachment.size ?? attachment.data.length };
+}
+
+/** The bytes of a document: its own, or those of the input attachment it forwards. */
+export function documentBytes(document: MappedDocument, input: Pick<MappingInput, 'attachments'>): Buffer {
+  if (document.data) return document.data;
+  const attachment = input.attachments.find((a) => a.refId === document.attachment);
+  if (!attachment)
+    throw new MappingError('MAPPING_FAILED', `document ${document.name} forwards attachment ${document.attachment}, which the input does not have`);
+  return attachment.data;
 }
 
 /** How a procedure recognises its input. */

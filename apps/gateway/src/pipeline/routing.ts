@@ -3,7 +3,7 @@ import type { ContentBundle } from '../spool/content-store.js';
 import type { MessageRecord } from '../spool/record.js';
 
 /** `{namespace}localName` of the first inline XML content, if any. */
-export function rootElementOf(bundle: ContentBundle): string | undefined {
+export function rootElementOf(bundle: Pick<ContentBundle, 'contents'>): string | undefined {
   const first = bundle.contents[0]?.data;
   if (!first) return undefined;
   const text = first.subarray(0, 4096).toString('utf8');
@@ -17,7 +17,7 @@ export function rootElementOf(bundle: ContentBundle): string | undefined {
 }
 
 /** The first route whose conditions all hold (tenant, XTA service, root element). */
-export function selectRoute(routes: readonly RouteConfig[], record: MessageRecord, bundle: ContentBundle): RouteConfig | undefined {
+export function selectRoute(routes: readonly RouteConfig[], record: MessageRecord, bundle: Pick<ContentBundle, 'contents'>): RouteConfig | undefined {
   const root = rootElementOf(bundle);
   return routes.find((r) => {
     if (r.match.tenant && r.match.tenant !== record.tenant) return false;

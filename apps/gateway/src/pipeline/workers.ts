@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { isConnectorError, type Delivery, type DeliveryDocument } from '@efa-gateway/connectors';
-import { MappingError, type MappingInput, type MappingProcedure, type ProcedureRegistry } from '@efa-gateway/xoev-mapping';
+import { MappingError, type InputAttachment, type MappingInput, type MappingProcedure, type ProcedureRegistry } from '@efa-gateway/xoev-mapping';
 import type { RuntimeConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
-import type { Spool } from '../spool/spool.js';
-import type { ContentBundle } from '../spool/content-store.js';
+import type { Spool, StoredAttachment, StoredContent } from '../spool/spool.js';
 import { MemoryBudget } from '../ops/memory-budget.js';
 import type { MessageRecord } from '../spool/record.js';
 import { DELIVER_QUEUE, PROCESS_QUEUE, type DeliverJob, type ProcessJob, type Queues } from './queues.js';
@@ -51,12 +50,26 @@ export class PipelineWorkers {
         return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
       },
     };
-    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#process(job, record)), { connection, prefix, concurrency, ...locking });
-    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#deliver(job, record)), { connection, prefix, concurrency, settings, ...locking });
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#process(job, record)), {
+      connection,
+      prefix,
+      concurrency,
+      ...locking,
+    });
+    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#deliver(job, record)), {
+      connection,
+      prefix,
+      concurrency,
+      settings,
+      ...locking,
+    });
     deliverWorker.on('failed', (job, error) =>
-      this.#onDeliverFailed(job, error).catch((e: unknown) => this.logger.error({ id: job?.data.id, err: { message: (e as Error).message } }, 'could not record the dead letter')),
+      this.#onDeliverFailed(job, error).catch((e: unknown) =>
+        this.logger.error({ id: job?.data.id, err: { message: (e as Error).message } }, 'could not record the dead letter'),
+      ),
     );
-    for (const w of [processWorker, deliverWorker]) w.on('error', (error) => this.logger.warn({ err: { message: error.message } }, 'worker connection problem'));
+    for (const w of [processWorker, deliverWorker])
+      w.on('error', (error) => this.logger.warn({ err: { message: error.message } }, 'worker connection problem'));
     this.#workers.push(processWorker, deliverWorker);
   }
 
@@ -85,7 +98,7 @@ export class PipelineWorkers {
     const { id } = job.data;
     if (!record || record.state === 'delivered' || record.state === 'failed') return;
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'route' });
-    const bundle = await this.spool.content(id);
+    const bundle = await this.spool.storedContent(id);
     const route = record.route ? this.runtime.routes.find((r) => r.name === record.route!.name) : selectRoute(this.runtime.routes, record, bundle);
     if (!route) {
       await this.#fail(record, 'NO_ROUTE', 'no route matches this message (tenant, service, root element)');
@@ -93,7 +106,7 @@ export class PipelineWorkers {
     }
     let current = record;
     if (!record.route) {
-      const input = await this.#mappingInput(record, bundle);
+      const input = this.#mappingInput(record, bundle);
       const procedure = this.#procedureFor(route.procedure, input);
       if (!procedure) {
         await this.#fail(record, 'NO_PROCEDURE', `route ${route.name}: no procedure recognises this message's content`);
@@ -110,9 +123,10 @@ export class PipelineWorkers {
       }
       this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
       const { validation } = mapped;
-      // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again. Very large
-      // output is not written a second time: the deliver stage maps again (procedures are pure and deterministic).
-      const mappedBytes = mapped.documents.reduce((n, d) => n + d.data.length, 0);
+      // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again. Forwarded
+      // attachments are kept as references to the content. Very large mapped bytes are not written a second time: the
+      // deliver stage maps again (procedures are pure and deterministic).
+      const mappedBytes = mapped.documents.reduce((n, d) => n + (d.data?.length ?? 0), 0);
       if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
       current = await this.spool.update(id, (r) => {
         r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
@@ -127,7 +141,11 @@ export class PipelineWorkers {
     }
     for (const connector of route.connectors) {
       if (current.deliveries[connector]?.state !== 'pending') continue;
-      await this.queues.deliver.add('deliver', { id, connector }, this.#deliverOptions(deliverJobId(id, connector, current.deliveries[connector]?.replay ?? 0)));
+      await this.queues.deliver.add(
+        'deliver',
+        { id, connector },
+        this.#deliverOptions(deliverJobId(id, connector, current.deliveries[connector]?.replay ?? 0)),
+      );
     }
     log.info({ route: route.name, procedure: current.route?.procedure }, 'routed');
     this.metrics.stageDuration.observe({ stage: 'process' }, (performance.now() - started) / 1000);
@@ -151,13 +169,23 @@ export class PipelineWorkers {
     if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'deliver', connector: name });
     // The documents the process stage mapped and validated; a message routed before they were kept is mapped again.
+    const stored = await this.spool.storedContent(id);
     let mappedDocuments = await this.spool.mapped(id);
     if (!mappedDocuments) {
       const procedure = this.procedures.get(record.route.procedure);
       if (!procedure) throw new UnrecoverableError(`procedure ${record.route.procedure} is not available`);
-      mappedDocuments = (await procedure.map(await this.#mappingInput(record))).documents;
+      mappedDocuments = (await procedure.map(this.#mappingInput(record, stored))).documents;
     }
-    const documents: DeliveryDocument[] = mappedDocuments.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length, open: () => Readable.from([d.data]) }));
+    const documents: DeliveryDocument[] = mappedDocuments.map((d) => {
+      if (d.data) {
+        const data = d.data;
+        return { name: d.name, contentType: d.contentType, role: d.role, size: data.length, open: () => Readable.from([data]) };
+      }
+      // A forwarded attachment streams from the sealed content: never held whole, checked segment by segment.
+      const attachment = stored.attachments.find((a) => a.refId === d.attachment);
+      if (!attachment) throw new UnrecoverableError(`document ${d.name} forwards attachment ${d.attachment}, which message ${id} does not have`);
+      return { name: d.name, contentType: d.contentType, role: d.role, size: attachment.size, open: () => attachment.open() };
+    });
     const delivery: Delivery = {
       id: `${id}/${name}`,
       idempotencyKey: idempotencyKey(record, name),
@@ -190,7 +218,11 @@ export class PipelineWorkers {
     } catch (error) {
       const code = isConnectorError(error) ? error.code : 'INTERNAL';
       await this.spool.update(id, (r) => {
-        r.deliveries[name] = { ...(r.deliveries[name] ?? { state: 'pending', attempts: 0 }), attempts: attempt, error: { code, message: (error as Error).message, retryable: isConnectorError(error) ? error.retryable : true } };
+        r.deliveries[name] = {
+          ...(r.deliveries[name] ?? { state: 'pending', attempts: 0 }),
+          attempts: attempt,
+          error: { code, message: (error as Error).message, retryable: isConnectorError(error) ? error.retryable : true },
+        };
       });
       await this.spool.event(id, { stage: 'deliver', event: 'attempt-failed', target: name, code, detail: `attempt ${attempt}: ${(error as Error).message}` });
       log.warn({ attempt, code }, 'delivery attempt failed');
@@ -228,17 +260,29 @@ export class PipelineWorkers {
     return name === 'auto' ? this.procedures.recognise(input) : this.procedures.get(name);
   }
 
-  async #mappingInput(record: MessageRecord, content?: ContentBundle): Promise<MappingInput> {
-    const bundle = content ?? (await this.spool.content(record.id));
+  /** The mapping input; an attachment's bytes are read from the spool only if the procedure uses them. */
+  #mappingInput(record: MessageRecord, content: StoredContent): MappingInput {
     return {
       messageId: record.messageId ?? record.id,
       tenant: record.tenant,
       subject: record.subject,
       receivedAt: new Date(record.receivedAt),
-      contents: bundle.contents,
-      attachments: bundle.attachments,
+      contents: content.contents,
+      attachments: content.attachments.map(lazyAttachment),
       report: { messageId: record.messageId, receivedAt: record.receivedAt, orderType: record.orderType, verification: record.verification },
       metadata: record.metadata,
     };
   }
+}
+
+function lazyAttachment(stored: StoredAttachment): InputAttachment {
+  let data: Buffer | undefined;
+  return {
+    refId: stored.refId,
+    contentType: stored.contentType,
+    size: stored.size,
+    get data() {
+      return (data ??= stored.read());
+    },
+  };
 }

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, openSync, unlinkSync, writev, writevSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, writev, writevSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { fsyncDescriptor } from '@efa-gateway/connectors';
 
 /**
@@ -26,7 +28,7 @@ interface Placed {
   size: number;
 }
 
-interface ContentManifest {
+export interface ContentManifest {
   contents: Array<{ id: string | null; kind: 'base64' | 'xml' } & Placed>;
   attachments: Array<{ refId: string; contentType: string } & Placed>;
 }
@@ -335,4 +337,120 @@ function openVersion1(key: Buffer, aad: string, sealed: Buffer): { plaintext: Bu
   const manifestBytes = body.subarray(4, 4 + mlen);
   // Parts follow the manifest back to back: copy the manifest out and address the parts from their start.
   return { plaintext: body.subarray(4 + mlen, at), manifestBytes: Buffer.from(manifestBytes), partsEnd: at - 4 - mlen };
+}
+
+/**
+ * Reads parts of a version 2 sealed file without holding the file: each segment is decrypted and its tag checked
+ * before any of its bytes are handed out, so a reader never sees altered or foreign data, even while streaming.
+ */
+export class SealedFileReader<M> {
+  readonly #path: string;
+  readonly #key: Buffer;
+  readonly #aad: Buffer;
+  readonly #prefix: Buffer;
+  readonly #segments: number;
+  readonly #size: number;
+  /** Plaintext length (parts, manifest and its length field). */
+  readonly #length: number;
+  readonly manifest: M;
+
+  private constructor(path: string, key: Buffer, aad: string, fd: number) {
+    this.#path = path;
+    this.#key = key;
+    this.#aad = Buffer.from(aad);
+    const size = (this.#size = fstatSync(fd).size);
+    this.#prefix = Buffer.alloc(PREFIX);
+    readSync(fd, this.#prefix, 0, PREFIX, MAGIC.length);
+    this.#segments = Math.ceil((size - HEADER) / (SEGMENT + TAG));
+    if (this.#segments < 1) throw new Error('sealed file: no segments');
+    const lastStored = size - HEADER - (this.#segments - 1) * (SEGMENT + TAG);
+    if (lastStored < TAG) throw new Error('sealed file: truncated segment');
+    this.#length = (this.#segments - 1) * SEGMENT + lastStored - TAG;
+    if (this.#length < 4) throw new Error('sealed file: no manifest');
+    const mlen = this.#rangeSync(fd, this.#length - 4, 4).readUInt32BE(0);
+    if (mlen > this.#length - 4) throw new Error('sealed file: manifest length out of range');
+    this.manifest = JSON.parse(this.#rangeSync(fd, this.#length - 4 - mlen, mlen).toString('utf8')) as M;
+  }
+
+  /** A reader for `path`, or undefined when the file has the first format (read it whole with openSealedParts). */
+  static openSync<M>(path: string, key: Buffer, aad: string): SealedFileReader<M> | undefined {
+    const fd = openSync(path, 'r');
+    try {
+      const magic = Buffer.alloc(MAGIC.length);
+      if (readSync(fd, magic, 0, MAGIC.length, 0) < MAGIC.length || !magic.equals(MAGIC)) return undefined;
+      return new SealedFileReader<M>(path, key, aad, fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The bytes of a part (offset and size from the manifest), read and checked now (blocking). */
+  readSync(entry: { readonly offset: number; readonly size: number }): Buffer {
+    this.#check(entry);
+    const fd = openSync(this.#path, 'r');
+    try {
+      return this.#rangeSync(fd, entry.offset, entry.size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The bytes of a part as a stream, read about 1 MiB at a time; each call opens the file anew. */
+  stream(entry: { readonly offset: number; readonly size: number }): Readable {
+    this.#check(entry);
+    return Readable.from(this.#slices(entry.offset, entry.size), { objectMode: false });
+  }
+
+  #check(entry: { readonly offset: number; readonly size: number }): void {
+    if (entry.offset < 0 || entry.size < 0 || entry.offset + entry.size > this.#length) throw new Error('sealed file: a part lies outside the file');
+  }
+
+  async *#slices(offset: number, size: number): AsyncGenerator<Buffer> {
+    if (size === 0) return;
+    const batch = Math.max(1, Math.floor(WRITE_BATCH / SEGMENT));
+    const file = await openFile(this.#path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(batch * (SEGMENT + TAG));
+      const end = offset + size;
+      for (let index = Math.floor(offset / SEGMENT); index * SEGMENT < end;) {
+        const count = Math.min(batch, this.#segments - index, Math.ceil((end - index * SEGMENT) / SEGMENT));
+        const position = HEADER + index * (SEGMENT + TAG);
+        const want = Math.min(count * (SEGMENT + TAG), this.#size - position);
+        const { bytesRead } = await file.read(buffer, 0, want, position);
+        if (bytesRead !== want) throw new Error('sealed file: shorter than its segments');
+        for (let k = 0; k < count; k++, index++) {
+          const stored = buffer.subarray(k * (SEGMENT + TAG), Math.min(want, (k + 1) * (SEGMENT + TAG)));
+          const plain = this.#decrypt(index, stored);
+          const from = Math.max(0, offset - index * SEGMENT);
+          const to = Math.min(plain.length, end - index * SEGMENT);
+          if (to > from) yield plain.subarray(from, to);
+        }
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  #rangeSync(fd: number, offset: number, size: number): Buffer {
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let index = Math.floor(offset / SEGMENT); at < size; index++) {
+      const position = HEADER + index * (SEGMENT + TAG);
+      const stored = Buffer.allocUnsafe(index === this.#segments - 1 ? this.#length - index * SEGMENT + TAG : SEGMENT + TAG);
+      if (readSync(fd, stored, 0, stored.length, position) !== stored.length) throw new Error('sealed file: shorter than its segments');
+      const plain = this.#decrypt(index, stored);
+      at += plain.copy(out, at, Math.max(0, offset + at - index * SEGMENT));
+    }
+    return out;
+  }
+
+  #decrypt(index: number, stored: Buffer): Buffer {
+    if (index >= this.#segments) throw new Error('sealed file: read past its last segment');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, nonce(this.#prefix, index, index === this.#segments - 1));
+    decipher.setAAD(this.#aad);
+    decipher.setAuthTag(stored.subarray(stored.length - TAG));
+    const plain = decipher.update(stored.subarray(0, stored.length - TAG));
+    decipher.final();
+    return plain;
+  }
 }

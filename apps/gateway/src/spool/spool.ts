@@ -2,18 +2,44 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { MappedDocument } from '@efa-gateway/xoev-mapping';
 import { pipeline } from 'node:stream/promises';
-import { openContent, openSealedParts, sealContentToFile, sealPartsToFile, type ContentBundle } from './content-store.js';
+import {
+  openContent,
+  openSealedParts,
+  SealedFileReader,
+  sealContentToFile,
+  sealPartsToFile,
+  type ContentBundle,
+  type ContentManifest,
+} from './content-store.js';
 import { appendDurably, fsyncDir, fsyncFile, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
-/** A mapped document as the spool keeps it (the shape of xoev-mapping's MappedDocument). */
-export interface MappedDocumentData {
+/** An entry of the kept mapped output: a document's bytes follow in the file, a forwarded attachment's do not. */
+interface StoredMappedEntry {
   readonly name: string;
   readonly contentType: string;
   readonly role: 'primary' | 'attachment' | 'package';
-  readonly data: Buffer;
+  readonly size: number;
+  readonly attachment?: string;
+}
+
+/** An attachment of a spooled message, left in its sealed file until it is read or streamed. */
+export interface StoredAttachment {
+  readonly refId: string;
+  readonly contentType: string;
+  readonly size: number;
+  /** Reads and checks it now (blocking). */
+  read(): Buffer;
+  /** Streams it, checked segment by segment; every call reads anew. */
+  open(): Readable;
+}
+
+export interface StoredContent {
+  readonly contents: ContentBundle['contents'];
+  readonly attachments: readonly StoredAttachment[];
 }
 
 /** What `accept`/`quarantine` make durable together with the message: its first audit events and a deferred claim. */
@@ -38,7 +64,10 @@ export class Spool {
   constructor(readonly dir: string) {}
 
   async init(): Promise<this> {
-    const hadOpenIndex = await stat(join(this.dir, 'open')).then(() => true, () => false);
+    const hadOpenIndex = await stat(join(this.dir, 'open')).then(
+      () => true,
+      () => false,
+    );
     for (const d of ['incoming', 'messages', 'quarantine', 'index', 'open']) await mkdir(join(this.dir, d), { recursive: true, mode: 0o700 });
     if (!hadOpenIndex) {
       // A spool from before the open index: mark every message without a final state once.
@@ -171,7 +200,13 @@ export class Spool {
     } catch (error) {
       // Nothing was acknowledged; a stored message directory (if any) is still picked up by its MessageId retry,
       // whose deliveries share the same idempotency keys. Without a directory the marker would only linger.
-      if (!(await stat(join(this.dir, 'messages', record.id, 'meta.json')).then(() => true, () => false))) await rm(marker, { force: true });
+      if (
+        !(await stat(join(this.dir, 'messages', record.id, 'meta.json')).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await rm(marker, { force: true });
       throw error;
     }
   }
@@ -305,16 +340,56 @@ export class Spool {
   }
 
   /**
+   * The content of a message with its inline contents read and its attachments left in the sealed file: each is read
+   * when asked for (`read`) or streamed (`open`), segment by segment, so a large attachment is never held whole just
+   * to be passed on. (A file of the first sealed format is read whole.)
+   */
+  async storedContent(id: string): Promise<StoredContent> {
+    const path = join(this.dir, 'messages', id, 'content.bin');
+    const reader = SealedFileReader.openSync<ContentManifest>(path, this.#key!, id);
+    if (!reader) {
+      const bundle = await this.content(id);
+      return {
+        contents: bundle.contents,
+        attachments: bundle.attachments.map((a) => ({
+          refId: a.refId,
+          contentType: a.contentType,
+          size: a.data.length,
+          read: () => a.data,
+          open: () => Readable.from([a.data]),
+        })),
+      };
+    }
+    const placed = (entry: { offset?: number; size: number }) => ({ offset: entry.offset ?? Number.NaN, size: entry.size });
+    return {
+      contents: reader.manifest.contents.map((c) => ({ id: c.id ?? undefined, kind: c.kind, data: reader.readSync(placed(c)) })),
+      attachments: reader.manifest.attachments.map((a) => ({
+        refId: a.refId,
+        contentType: a.contentType,
+        size: a.size,
+        read: () => reader.readSync(placed(a)),
+        open: () => reader.stream(placed(a)),
+      })),
+    };
+  }
+
+  /**
    * Keeps the mapped documents of a routed message (sealed like the content, AAD = spool id + "/mapped"), so the
    * deliver stage hands exactly what was validated to every connector, however often it retries, without mapping
    * again. Replaces an earlier version atomically (a process stage that ran again).
    */
-  async storeMapped(id: string, documents: readonly MappedDocumentData[]): Promise<void> {
+  async storeMapped(id: string, documents: readonly MappedDocument[]): Promise<void> {
     const dir = join(this.dir, 'messages', id);
     const tmp = join(dir, `.tmp-mapped-${randomBytes(6).toString('hex')}`);
-    const manifest = documents.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, size: d.data.length }));
+    // Forwarded attachments are kept as references: their bytes stay in the content file.
+    const manifest: StoredMappedEntry[] = documents.map((d) =>
+      d.attachment !== undefined
+        ? { name: d.name, contentType: d.contentType, role: d.role, size: d.size, attachment: d.attachment }
+        : { name: d.name, contentType: d.contentType, role: d.role, size: d.data.length },
+    );
+    const parts = documents.flatMap((d) => (d.data ? [d.data] : []));
     try {
-      await sealPartsToFile(tmp, this.#key!, `${id}/mapped`, manifest, documents.map((d) => d.data));
+      await sealPartsToFile(tmp, this.#key!, `${id}/mapped`, manifest, parts);
       renameSync(tmp, join(dir, 'mapped.bin'));
     } catch (error) {
       await rm(tmp, { force: true });
@@ -324,7 +399,7 @@ export class Spool {
   }
 
   /** The mapped documents stored by `storeMapped`, or undefined for a message routed without them. */
-  async mapped(id: string): Promise<MappedDocumentData[] | undefined> {
+  async mapped(id: string): Promise<MappedDocument[] | undefined> {
     let sealed: Buffer;
     try {
       sealed = await readSmallFile(join(this.dir, 'messages', id, 'mapped.bin'));
@@ -332,8 +407,12 @@ export class Spool {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    const { manifest, part } = openSealedParts<Array<Omit<MappedDocumentData, 'data'> & { size: number }>>(this.#key!, `${id}/mapped`, sealed);
-    return manifest.map((d) => ({ name: d.name, contentType: d.contentType, role: d.role, data: part(d) }));
+    const { manifest, part } = openSealedParts<StoredMappedEntry[]>(this.#key!, `${id}/mapped`, sealed);
+    return manifest.map((d): MappedDocument =>
+      d.attachment !== undefined
+        ? { name: d.name, contentType: d.contentType, role: 'attachment', attachment: d.attachment, size: d.size }
+        : { name: d.name, contentType: d.contentType, role: d.role, data: part(d) },
+    );
   }
 
   /** Ids of spooled messages (not quarantined), oldest first. */
@@ -371,7 +450,16 @@ export class Spool {
       const r = await this.get(id);
       if (!r || !FINAL_STATES.has(r.state)) continue;
       const keepDays = r.state === 'delivered' ? retention.deliveredDays : retention.failedDays;
-      const changed = Math.max(...(await Promise.all(['meta.json', 'updates.jsonl'].map((f) => stat(join(this.dir, 'messages', id, f)).then((st) => st.mtimeMs, () => 0)))));
+      const changed = Math.max(
+        ...(await Promise.all(
+          ['meta.json', 'updates.jsonl'].map((f) =>
+            stat(join(this.dir, 'messages', id, f)).then(
+              (st) => st.mtimeMs,
+              () => 0,
+            ),
+          ),
+        )),
+      );
       if (now - changed < keepDays * day) continue;
       await this.#retire(r);
       await rm(join(this.dir, 'messages', id), { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { runFixtures } from '../framework/fixtures.js';
 import { BUILTIN_PROCEDURES_DIR, loadProcedures } from '../framework/registry.js';
 import { ProcedureRuntime } from '../framework/runtime.js';
-import { MappingError, type MappingInput } from '../procedure.js';
+import { documentBytes, MappingError, type MappingInput } from '../procedure.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const TEMPLATE_DIR = fileURLToPath(new URL('../../template/', import.meta.url));
@@ -120,12 +120,12 @@ async function run(args: Args): Promise<number> {
     for (const d of result.documents) {
       if (outDir) {
         mkdirSync(outDir, { recursive: true });
-        writeFileSync(path.join(outDir, d.name), d.data);
+        writeFileSync(path.join(outDir, d.name), documentBytes(d, input));
       }
-      if (!outDir && d.role === 'primary' && d.contentType === 'application/xml') process.stdout.write(d.data);
+      if (!outDir && d.role === 'primary' && d.contentType === 'application/xml') process.stdout.write(documentBytes(d, input));
     }
     const v = result.validation.output;
-    console.error(`documents: ${result.documents.map((d) => `${d.name} (${d.data.length} bytes)`).join(', ')}${outDir ? ` → ${outDir}` : ''}`);
+    console.error(`documents: ${result.documents.map((d) => `${d.name} (${documentBytes(d, input).length} bytes)`).join(', ')}${outDir ? ` → ${outDir}` : ''}`);
     console.error(`input: ${result.validation.input}; output: ${v.status}${v.status === 'skipped' ? ` (${v.reason})` : ''}`);
     return 0;
   } catch (error) {

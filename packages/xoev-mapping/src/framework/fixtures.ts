@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import { MappingError, type MappingInput, type MappingResult } from '../procedure.js';
+import { MappingError, type MappedBytes, type MappingInput, type MappingResult } from '../procedure.js';
 import type { ProcedureRuntime } from './runtime.js';
 
 /** `fixtures/<case>/fixture.json`: the message around the input file and what must come out. */
@@ -45,14 +45,14 @@ export function fixtureInput(dir: string): { spec: FixtureSpec; input: MappingIn
 
 /** The xÖV message XML of a mapping result (from the zip when the procedure packs one). */
 export function messageXml(result: MappingResult): Buffer {
-  const pkg = result.documents.find((d) => d.role === 'package');
+  const pkg = result.documents.find((d): d is MappedBytes => d.role === 'package' && d.data !== undefined);
   if (pkg) {
     const files = unzipSync(new Uint8Array(pkg.data));
     const name = Object.keys(files).find((n) => pkg.name.replace(/\.zip$/, '.xml') === n);
     if (!name) throw new Error(`package ${pkg.name} holds no message XML`);
     return Buffer.from(files[name]!);
   }
-  const primary = result.documents.find((d) => d.role === 'primary');
+  const primary = result.documents.find((d): d is MappedBytes => d.role === 'primary' && d.data !== undefined);
   if (!primary) throw new Error('mapping produced no primary document');
   return primary.data;
 }
