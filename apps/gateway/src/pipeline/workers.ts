@@ -11,6 +11,9 @@ import type { MessageRecord } from '../spool/record.js';
 import { DELIVER_QUEUE, PROCESS_QUEUE, type DeliverJob, type ProcessJob, type Queues } from './queues.js';
 import { selectRoute } from './routing.js';
 
+/** Memory of a stream from the sealed content (about two read batches). */
+const STREAMING_BYTES = 2 * 1024 * 1024;
+
 /** Mapped output up to this size is kept sealed in the spool between the stages. */
 export const KEEP_MAPPED_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -50,13 +53,21 @@ export class PipelineWorkers {
         return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
       },
     };
-    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#process(job, record)), {
+    // Mapping may read every attachment: the process stage counts twice the message. Delivering hands over the kept
+    // mapped bytes and streams forwarded attachments: it counts twice the kept output (or the message, if it is
+    // mapped again).
+    const processMemory = (record: MessageRecord | undefined) => Promise.resolve(2 * (record?.size ?? 0));
+    const deliverMemory = async (record: MessageRecord | undefined) => {
+      const kept = record ? await this.spool.mappedSize(record.id) : undefined;
+      return kept === undefined ? 2 * (record?.size ?? 0) : 2 * kept + STREAMING_BYTES;
+    };
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, processMemory, (record) => this.#process(job, record)), {
       connection,
       prefix,
       concurrency,
       ...locking,
     });
-    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, (record) => this.#deliver(job, record)), {
+    const deliverWorker = new Worker<DeliverJob>(DELIVER_QUEUE, (job) => this.#withMemory(job.data.id, deliverMemory, (record) => this.#deliver(job, record)), {
       connection,
       prefix,
       concurrency,
@@ -78,12 +89,16 @@ export class PipelineWorkers {
   }
 
   /**
-   * Runs a stage of a message with its record, within the memory budget (twice its size: its content plus what is
-   * derived). A message that had to wait for the budget is read again, as its record may have changed meanwhile.
+   * Runs a stage of a message with its record, within the memory budget (`estimate`: what the stage holds of it). A
+   * message that had to wait for the budget is read again, as its record may have changed meanwhile.
    */
-  async #withMemory<T>(id: string, stage: (record: MessageRecord | undefined) => Promise<T>): Promise<T> {
+  async #withMemory<T>(
+    id: string,
+    estimate: (record: MessageRecord | undefined) => Promise<number>,
+    stage: (record: MessageRecord | undefined) => Promise<T>,
+  ): Promise<T> {
     const record = await this.spool.get(id);
-    const bytes = 2 * (record?.size ?? 0);
+    const bytes = await estimate(record);
     if (bytes < this.memory.smallBytes) return stage(record);
     const release = await this.memory.reserve(bytes);
     try {

@@ -398,6 +398,14 @@ export class Spool {
     await fsyncDir(dir);
   }
 
+  /** Size of the kept mapped output in bytes, or undefined when none is kept. */
+  async mappedSize(id: string): Promise<number | undefined> {
+    return stat(join(this.dir, 'messages', id, 'mapped.bin')).then(
+      (s) => s.size,
+      () => undefined,
+    );
+  }
+
   /** The mapped documents stored by `storeMapped`, or undefined for a message routed without them. */
   async mapped(id: string): Promise<MappedDocument[] | undefined> {
     let sealed: Buffer;
