@@ -106,4 +106,12 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
           await rm(dir, { recursive: true, force: true });
         }
       });
+
+  it('fails without a verdict when the content cannot be sealed (a local failure: the sender is asked to try again)', async () => {
+    const pool = new OpenPool(runtime, key, 0);
+    pools.push(pool);
+    const path = join(VECTORS, 'cases/c-accept-5mb-attachment/request.bin');
+    const task = { id: 'spool-4', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(tmpdir(), 'no-such-dir-efa', 'sealed') };
+    await expect(pool.open(task)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });

@@ -23,7 +23,14 @@ export type { ProcessCardBundle, Inspection, OsciTimestamp } from './soap/proces
 export { checkResponseControlBlock } from './soap/control-block.js';
 export { inspectMessage, type InspectionResult } from './inspect.js';
 
-export { buildResponseToAcceptDelivery, buildResponseToProcessDelivery, buildSoapFault, type RecipientIdentity, type ResponseOptions, type ProcessResponseOptions } from './build/responses.js';
+export {
+  buildResponseToAcceptDelivery,
+  buildResponseToProcessDelivery,
+  buildSoapFault,
+  type RecipientIdentity,
+  type ResponseOptions,
+  type ProcessResponseOptions,
+} from './build/responses.js';
 export {
   buildInitDialog,
   buildExitDialog,

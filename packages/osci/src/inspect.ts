@@ -9,7 +9,16 @@ export interface InspectionResult {
   messageId?: string;
   subject?: string;
   transport?: { encrypted: boolean; algorithm?: string; ivLength?: number; keyTransport?: string; oaepDigest?: string; legacy?: boolean };
-  signatures?: Array<{ scope: string; containerId?: string; valid: boolean; signer?: string; algorithm: string; trusted?: boolean; timeValid?: boolean; problems?: readonly string[] }>;
+  signatures?: Array<{
+    scope: string;
+    containerId?: string;
+    valid: boolean;
+    signer?: string;
+    algorithm: string;
+    trusted?: boolean;
+    timeValid?: boolean;
+    problems?: readonly string[];
+  }>;
   contents?: Array<{ id?: string; kind: string; sha256: string; size: number; container?: string }>;
   attachments?: Array<{ refId: string; contentType: string; encrypted: boolean; size: number; sha256: string }>;
   customHeaders?: Array<{ namespace: string | null; localName: string }>;
@@ -33,7 +42,9 @@ export function inspectMessage(raw: Buffer, options: OpenOptions): InspectionRes
     ...(opened.subject !== undefined ? { subject: opened.subject } : {}),
     transport: {
       encrypted: opened.transport.encrypted,
-      ...(opened.transport.algorithm ? { algorithm: opened.transport.algorithm, ivLength: opened.transport.ivLength!, keyTransport: opened.transport.keyTransport! } : {}),
+      ...(opened.transport.algorithm
+        ? { algorithm: opened.transport.algorithm, ivLength: opened.transport.ivLength!, keyTransport: opened.transport.keyTransport! }
+        : {}),
       ...(opened.transport.oaepDigest ? { oaepDigest: opened.transport.oaepDigest } : {}),
       ...(opened.transport.legacy ? { legacy: true } : {}),
     },
@@ -52,7 +63,13 @@ export function inspectMessage(raw: Buffer, options: OpenOptions): InspectionRes
   if (feedback.length > 0) result.feedback = feedback;
   if (opened.content.ok) {
     result.contents = [...flattenContents(opened.content.layer.containers)];
-    result.attachments = opened.content.layer.attachments.map((a) => ({ refId: a.refId, contentType: a.contentType, encrypted: a.encrypted, size: a.size, sha256: a.sha256 }));
+    result.attachments = opened.content.layer.attachments.map((a) => ({
+      refId: a.refId,
+      contentType: a.contentType,
+      encrypted: a.encrypted,
+      size: a.size,
+      sha256: a.sha256,
+    }));
   } else result.error = describeError(opened.content.error);
   return result;
 }
@@ -64,7 +81,13 @@ function* flattenContents(containers: readonly OpenedContainer[]): Generator<Non
         yield* flattenContents([content.container]);
         continue;
       }
-      yield { ...(content.id !== undefined ? { id: content.id } : {}), kind: content.kind, sha256: content.sha256, size: content.size, ...(c.id ? { container: c.id } : {}) };
+      yield {
+        ...(content.id !== undefined ? { id: content.id } : {}),
+        kind: content.kind,
+        sha256: content.sha256,
+        size: content.size,
+        ...(c.id ? { container: c.id } : {}),
+      };
     }
   }
 }

@@ -1,4 +1,4 @@
-import { OsciError } from './lib/errors.js';
+import { OsciError, passSinkFailure, unwrapSinkFailure } from './lib/errors.js';
 import { resolveLimits, type OsciLimits } from './lib/limits.js';
 import type { KeyIdentity } from './pki/keystore.js';
 import { TrustStore, type CertificateCheck } from './pki/trust.js';
@@ -75,6 +75,14 @@ export interface OpenedMessage {
  * signature failures; content-layer failures are returned in `content`.
  */
 export function openMessage(raw: Buffer, options: OpenOptions): OpenedMessage {
+  try {
+    return openWithScratch(raw, options);
+  } catch (error) {
+    throw unwrapSinkFailure(error);
+  }
+}
+
+function openWithScratch(raw: Buffer, options: OpenOptions): OpenedMessage {
   // The transport plaintext lives only during this synchronous call: it goes into a reused scratch buffer. Nothing
   // returned refers to it (attachments are copied out while they are decrypted).
   if (options.consumeInput) return open(raw, options, Buffer.allocUnsafeSlow);
@@ -96,7 +104,14 @@ function open(raw: Buffer, options: OpenOptions, allocate: (bytes: number) => Bu
   const limits = resolveLimits(options.limits);
   const allowLegacyAlgorithms = options.allowLegacyAlgorithms ?? false;
   const inPlace = options.consumeInput ?? false;
-  const transport = openTransport(raw, { keys: options.keys, allowLegacyAlgorithms, allowUnencrypted: options.allowUnencrypted ?? false, limits, allocate, inPlace });
+  const transport = openTransport(raw, {
+    keys: options.keys,
+    allowLegacyAlgorithms,
+    allowUnencrypted: options.allowUnencrypted ?? false,
+    limits,
+    allocate,
+    inPlace,
+  });
   const envelopePart = findPart(transport.inner, OSCI_MESSAGE_CID);
   if (!envelopePart) throw new OsciError('MIME_MISSING_PART', 'the inner entity has no <osci@message> part');
   const envelope = parseEnvelope(envelopePart.body, limits);
@@ -112,7 +127,12 @@ export interface StreamedParts {
 }
 
 /** Everything after the envelope was parsed: order signature, then the content layer. */
-export function completeOpen(envelope: OsciEnvelope, transport: Pick<OpenedTransport, 'info' | 'inner'>, options: OpenOptions, streamed: StreamedParts): OpenedMessage {
+export function completeOpen(
+  envelope: OsciEnvelope,
+  transport: Pick<OpenedTransport, 'info' | 'inner'>,
+  options: OpenOptions,
+  streamed: StreamedParts,
+): OpenedMessage {
   const limits = resolveLimits(options.limits);
   try {
     return verifyAndOpenContent(envelope, transport, options, limits, options.allowLegacyAlgorithms ?? false, options.now ?? new Date(), streamed);
@@ -136,7 +156,6 @@ function verifyAndOpenContent(
   now: Date,
   streamed: StreamedParts,
 ): OpenedMessage {
-
   const signatures: SignatureReport[] = [];
   let orderSignature: SignatureVerification | undefined;
   if (envelope.signatureBlock) {
@@ -154,7 +173,11 @@ function verifyAndOpenContent(
     const report = signatureReport('order', orderSignature, options.trust, now);
     signatures.push(report);
     if (!orderSignature.valid) throw new OsciError('SIGNATURE_INVALID', `order signature: ${orderSignature.problems.join('; ')}`);
-    assertOrderFullySigned(envelope, orderSignature, transport.inner.parts.map((p) => p.contentId));
+    assertOrderFullySigned(
+      envelope,
+      orderSignature,
+      transport.inner.parts.map((p) => p.contentId),
+    );
     if (options.trust && report.certificate) assertCertificateAccepted(report.certificate, 'order signer');
   } else if ((options.requireOrderSignature ?? true) && envelope.messageType !== 'soapFault') {
     throw new OsciError('SIGNATURE_MISSING', `${envelope.messageType} is not signed`);
@@ -184,6 +207,7 @@ function verifyAndOpenContent(
       }
       content = { ok: true, layer };
     } catch (error) {
+      passSinkFailure(error);
       content = { ok: false, error: error instanceof OsciError ? error : new OsciError('INTERNAL', 'content layer failed', { cause: error }) };
     }
   } else content = { ok: true, layer: { containers: [], attachments: [] } };
@@ -226,7 +250,13 @@ function assertOrderFullySigned(envelope: OsciEnvelope, sig: SignatureVerificati
   if (missing.length > 0) throw new OsciError('SIGNATURE_INCOMPLETE', `not signed: ${missing.join(', ')}`);
 }
 
-function signatureReport(scope: 'order' | 'content', sig: SignatureVerification, trust: TrustStore | undefined, now: Date, containerId?: string): SignatureReport {
+function signatureReport(
+  scope: 'order' | 'content',
+  sig: SignatureVerification,
+  trust: TrustStore | undefined,
+  now: Date,
+  containerId?: string,
+): SignatureReport {
   const certificate = sig.signer ? (trust ?? EMPTY_TRUST).check(sig.signer, now) : undefined;
   return {
     scope,

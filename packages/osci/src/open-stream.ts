@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { openContentLayer, type AttachmentRequest, type OpenedAttachment } from './content/open-content.js';
 import { Base64StreamDecoder } from './lib/base64-stream.js';
-import { OsciError } from './lib/errors.js';
+import { AttachmentSinkFailure, callSink, OsciError, passSinkFailure, unwrapSinkFailure } from './lib/errors.js';
 import { resolveLimits, type OsciLimits } from './lib/limits.js';
 import { NS } from './lib/namespaces.js';
 import type { MimeHeaders } from './mime/headers.js';
@@ -91,6 +91,7 @@ export class MessageStreamOpener {
     try {
       this.#outer.push(chunk);
     } catch (error) {
+      if (error instanceof AttachmentSinkFailure) throw unwrapSinkFailure(error);
       if (this.#mode === 'outer') this.#collect();
       else this.#outerError = error;
     }
@@ -98,10 +99,19 @@ export class MessageStreamOpener {
 
   /** The message is complete: the verdict of openMessage for the same bytes. */
   finish(): OpenedMessage {
+    try {
+      return this.#finish();
+    } catch (error) {
+      throw unwrapSinkFailure(error);
+    }
+  }
+
+  #finish(): OpenedMessage {
     if (this.#mode !== 'stream') return openMessage(Buffer.concat(this.#raw), { ...this.#options, retainAttachments: false });
     try {
       this.#outer.end();
     } catch (error) {
+      passSinkFailure(error);
       this.#outerError ??= error;
     }
     if (this.#outerError !== undefined) throw this.#outerError;
@@ -169,6 +179,7 @@ export class MessageStreamOpener {
       if (this.#cipherBase64) this.#decrypt(this.#cipherBase64.final());
       this.#decryptor!.final((plaintext) => this.#inner.push(plaintext));
     } catch (error) {
+      passSinkFailure(error);
       this.#transportError = transportDecryptFailed(error);
       return;
     }
@@ -180,6 +191,7 @@ export class MessageStreamOpener {
     try {
       this.#decryptor!.update(ciphertext, (plaintext) => this.#inner.push(plaintext));
     } catch (error) {
+      passSinkFailure(error);
       this.#transportError = transportDecryptFailed(error);
     }
   }
@@ -253,6 +265,7 @@ class InnerEntity {
     try {
       this.#parser.push(plaintext);
     } catch (error) {
+      passSinkFailure(error);
       this.#fail(error);
     }
   }
@@ -262,6 +275,7 @@ class InnerEntity {
     try {
       this.#parser.end();
     } catch (error) {
+      passSinkFailure(error);
       this.#fail(error);
     }
   }
@@ -360,6 +374,7 @@ class InnerEntity {
       if (content.decryptor) content.decryptor.update(body, (plaintext) => this.#plaintext(current, plaintext));
       else this.#plaintext(current, body);
     } catch (error) {
+      passSinkFailure(error);
       this.#attachments.set(current.refId, attachmentError(current.refId, error));
     }
   }
@@ -369,7 +384,7 @@ class InnerEntity {
     content.sha256.update(plaintext);
     for (const h of content.hashes.values()) h.update(plaintext);
     content.size += plaintext.length;
-    this.#options.onAttachmentData?.(current.refId, plaintext);
+    callSink(this.#options.onAttachmentData, current.refId, plaintext);
   }
 
   #partEnd(index: number): void {
@@ -386,6 +401,7 @@ class InnerEntity {
     try {
       content.decryptor?.final((plaintext) => this.#plaintext(current, plaintext));
     } catch (error) {
+      passSinkFailure(error);
       this.#attachments.set(current.refId, attachmentError(current.refId, error));
       return;
     }

@@ -192,6 +192,27 @@ describe('MessageStreamOpener on large and damaged messages', () => {
     await expect(openMessageFile(path, { ...options, limits: { maxMessageBytes: 1024 * 1024 } })).rejects.toMatchObject({ reason: 'INPUT_TOO_LARGE' });
   });
 
+  it("passes a failure of the caller's attachment sink (a full disk) through unchanged — it is not a verdict on the message", () => {
+    const raw = build(Buffer.alloc(2 * 1024 * 1024, 5));
+    const full = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const failingSink = () => {
+      let calls = 0;
+      return () => {
+        if (++calls === 3) throw full;
+      };
+    };
+    const opener = new MessageStreamOpener({ ...options, onAttachmentData: failingSink() });
+    let caught: unknown;
+    try {
+      for (let at = 0; at < raw.length; at += 65536) opener.push(raw.subarray(at, at + 65536));
+      opener.finish();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBe(full);
+    expect(() => openMessage(raw, { ...options, retainAttachments: false, onAttachmentData: failingSink() })).toThrow(full);
+  });
+
   it('stops at the size limit while the message arrives', () => {
     const raw = build(Buffer.alloc(2 * 1024 * 1024, 2));
     const opener = new MessageStreamOpener({ ...options, limits: { maxMessageBytes: 1024 * 1024 } });

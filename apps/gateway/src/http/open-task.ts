@@ -111,6 +111,9 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     }
   } catch (error) {
     streamed?.abort();
+    // A local failure (reading the spool, sealing to a full disk) is not a verdict on the message: the caller answers
+    // 9000 and the sender tries again. Anything else unexpected is kept for inspection as rejected (INTERNAL).
+    if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) throw error;
     const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
     const envelope = envelopeOf(e);
     const response =

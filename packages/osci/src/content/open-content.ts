@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { CHUNK_BYTES } from '../xmlenc/algorithms/symmetric.js';
 import { DIGEST_SHA256, digestHash } from '../xmldsig/algorithms.js';
-import { OsciError } from '../lib/errors.js';
+import { callSink, OsciError, passSinkFailure } from '../lib/errors.js';
 import type { OsciLimits } from '../lib/limits.js';
 import { NS } from '../lib/namespaces.js';
 import { attr, childNamed, collectIds, elementChildren, is, parseXml, serializeXml, textOf, type Element } from '../lib/xml.js';
@@ -312,12 +312,13 @@ function processAttachment(refId: string, contentType: string, body: Buffer, inf
     for (const h of hashes.values()) h.update(chunk);
     if (out && !(inPlace && !info)) chunk.copy(out, at);
     at += chunk.length;
-    onData?.(refId, chunk);
+    callSink(onData, refId, chunk);
   };
   try {
     if (info && key) info.algorithm.decryptChunks(key, body, info.ivLength, emit);
     else for (let i = 0; i < body.length; i += CHUNK_BYTES) emit(body.subarray(i, Math.min(body.length, i + CHUNK_BYTES)));
   } catch (error) {
+    passSinkFailure(error);
     throw error instanceof OsciError ? error : new OsciError('CONTENT_DECRYPT_FAILED', `attachment ${refId} does not decrypt`, { cause: error });
   }
   const sha = report.digest();
