@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,17 @@ async function accepted(spool: Spool): Promise<string> {
   const id = spool.newId();
   const incoming = join(spool.dir, 'incoming', `${id}.bin`);
   writeFileSync(incoming, 'original bytes');
-  const record: MessageRecord = { id, channel: 'osci', tenant: 't', receivedAt: new Date().toISOString(), size: 14, sha256: 'x', state: 'accepted', metadata: {}, deliveries: {} };
+  const record: MessageRecord = {
+    id,
+    channel: 'osci',
+    tenant: 't',
+    receivedAt: new Date().toISOString(),
+    size: 14,
+    sha256: 'x',
+    state: 'accepted',
+    metadata: {},
+    deliveries: {},
+  };
   await spool.accept(incoming, record, { contents: [], attachments: [] });
   return id;
 }
@@ -37,5 +47,37 @@ describe('spool record updates', () => {
     await spool.update(id, (r) => void (r.state = 'delivered'));
     expect((await spool.get(id))?.state).toBe('delivered');
     expect(await spool.listOpen()).not.toContain(id); // final state: no longer open
+  });
+});
+
+describe('spool store failures', () => {
+  it('removes a half-stored message directory and its open marker when storing fails before the record is written', async () => {
+    const spool = await new Spool(join(dir, 'b')).init();
+    const id = spool.newId();
+    const incoming = join(spool.dir, 'incoming', `${id}.bin`);
+    writeFileSync(incoming, 'original bytes');
+    // A record that cannot be serialised: the store fails after the directory was made and the body moved into it.
+    const record = {
+      id,
+      channel: 'osci',
+      tenant: 't',
+      receivedAt: new Date().toISOString(),
+      size: 14,
+      sha256: 'x',
+      state: 'accepted',
+      metadata: {},
+      deliveries: {},
+      broken: 1n,
+    };
+    await expect(spool.accept(incoming, record as unknown as MessageRecord, { contents: [], attachments: [] })).rejects.toThrow(/BigInt/);
+    expect(existsSync(join(spool.dir, 'messages', id))).toBe(false);
+    expect(await spool.listOpen()).not.toContain(id);
+    expect(await spool.list()).not.toContain(id);
+
+    const rejected = spool.newId();
+    const body = join(spool.dir, 'incoming', `${rejected}.bin`);
+    writeFileSync(body, 'original bytes');
+    await expect(spool.quarantine(body, { ...record, id: rejected, state: 'rejected' } as unknown as MessageRecord)).rejects.toThrow(/BigInt/);
+    expect(existsSync(join(spool.dir, 'quarantine', rejected))).toBe(false);
   });
 });

@@ -198,15 +198,10 @@ export class Spool {
     try {
       await this.#store('messages', incoming, record, content, alsoSync, extra.events);
     } catch (error) {
-      // Nothing was acknowledged; a stored message directory (if any) is still picked up by its MessageId retry,
-      // whose deliveries share the same idempotency keys. Without a directory the marker would only linger.
-      if (
-        !(await stat(join(this.dir, 'messages', record.id, 'meta.json')).then(
-          () => true,
-          () => false,
-        ))
-      )
-        await rm(marker, { force: true });
+      // Nothing was acknowledged. A message directory with its record is still picked up by its MessageId retry,
+      // whose deliveries share the same idempotency keys; one without a record (the store failed half-way) is
+      // removed with the marker, so it neither lingers nor is ever mistaken for a message.
+      if (!(await this.#removeUnstored('messages', record.id))) await rm(marker, { force: true });
       throw error;
     }
   }
@@ -216,7 +211,23 @@ export class Spool {
    * acknowledged — its MessageId claim), all fsync'd in one round.
    */
   async quarantine(incoming: string, record: MessageRecord, extra: StoreExtras = {}): Promise<void> {
-    await this.#store('quarantine', incoming, record, undefined, this.#claimSyncs(extra.claim), extra.events);
+    try {
+      await this.#store('quarantine', incoming, record, undefined, this.#claimSyncs(extra.claim), extra.events);
+    } catch (error) {
+      await this.#removeUnstored('quarantine', record.id);
+      throw error;
+    }
+  }
+
+  /** After a failed store: removes the message directory unless its record was written. True if it was. */
+  async #removeUnstored(area: 'messages' | 'quarantine', id: string): Promise<boolean> {
+    const dir = join(this.dir, area, id);
+    const stored = await stat(join(dir, 'meta.json')).then(
+      () => true,
+      () => false,
+    );
+    if (!stored) await rm(dir, { recursive: true, force: true });
+    return stored;
   }
 
   /** The fsyncs that make a deferred MessageId claim durable. */
