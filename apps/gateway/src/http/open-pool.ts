@@ -36,6 +36,9 @@ export class OpenPool {
       // Tasks queue up to a bounded depth; beyond it the intake answers 9000 (busy) instead of piling up memory.
       maxQueue: count * 64,
       idleTimeout: 60_000,
+      // A small young generation: an open task's garbage is short-lived, and the default (up to 3 × 16 MiB touched per
+      // thread) only costs resident memory — measured ≈ 25 MiB less per thread, no loss of speed.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
       // Not the parent's flags (a test runner's loader, --cpu-prof …): the entry registers its own TypeScript loader.
       execArgv: [],
       workerData,
