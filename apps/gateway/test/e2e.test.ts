@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -310,6 +311,8 @@ describe('memory budget for large messages', () => {
         expect(forwarded?.data).toBeUndefined();
         expect((await stat(join(gw.gateway.spool.dir, 'messages', id, 'mapped.bin'))).size).toBeLessThan(64 * 1024);
       }
+      // Nothing is left behind in incoming/ (bodies and sealed content moved into the message directories).
+      expect(readdirSync(join(gw.gateway.spool.dir, 'incoming'))).toEqual([]);
       // The last stage releases its reservation right after it recorded the delivery.
       await until('budget released', async () => gw.gateway.memory.reservedBytes === 0 && gw.gateway.memory.waiting === 0);
     } finally {

@@ -56,6 +56,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
 
     const base: MessageRecord = { id, channel: 'osci', tenant: tenant.id, receivedAt: new Date().toISOString(), size: incoming.size, sha256: incoming.sha256, state: 'accepted', metadata: {}, deliveries: {} };
     const sealed = deps.spool.sealPath(id);
+    let sealedMoved = false;
     const releaseMemory = await deps.memory.reserve(openTaskMemory(incoming.size));
     try {
       let outcome: OpenOutcome;
@@ -70,7 +71,8 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       await handle(outcome);
     } finally {
       releaseMemory();
-      await rm(sealed, { force: true }); // moved into the message directory when accepted
+      // Moved into the message directory when accepted; otherwise it may lie here (or was never written).
+      if (!sealedMoved) await rm(sealed, { force: true });
     }
 
     async function handle(outcome: OpenOutcome): Promise<void> {
@@ -152,6 +154,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
             ],
           },
         );
+        sealedMoved = true;
       } catch (error) {
         log.error({ err: errorSummary(error), messageId }, 'could not store the message durably');
         await deps.spool.release(tenant.id, messageId, id).catch(() => {});
