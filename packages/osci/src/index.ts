@@ -21,7 +21,7 @@ export { parseEnvelope, type OsciEnvelope, type CustomHeader, type FeedbackEntry
 export { MESSAGE_TYPES, CONTENT_ORDERS, type MessageType, type OrderType } from './soap/message-types.js';
 export type { ProcessCardBundle, Inspection, OsciTimestamp } from './soap/process-card.js';
 export { checkResponseControlBlock } from './soap/control-block.js';
-export { inspectMessage, type InspectionResult } from './inspect.js';
+export { inspectMessage, inspectMessageFile, type InspectionResult } from './inspect.js';
 
 export {
   buildResponseToAcceptDelivery,

@@ -1,6 +1,7 @@
 import { OsciError } from './lib/errors.js';
 import type { OpenedContainer } from './content/open-content.js';
 import { openMessage, type OpenOptions, type OpenedMessage } from './open-message.js';
+import { openMessageFile, type StreamOpenOptions } from './open-stream.js';
 
 /** JSON shape printed by `osci inspect` (stable field names; operators and conformance scripts read it). */
 export interface InspectionResult {
@@ -35,6 +36,21 @@ export function inspectMessage(raw: Buffer, options: OpenOptions): InspectionRes
   } catch (error) {
     return { ok: false, error: describeError(error) };
   }
+  return summarise(opened);
+}
+
+/** As inspectMessage, for a message in a file: opened while it is read, so its size does not matter. */
+export async function inspectMessageFile(path: string, options: StreamOpenOptions): Promise<InspectionResult> {
+  let opened: OpenedMessage;
+  try {
+    opened = await openMessageFile(path, options);
+  } catch (error) {
+    return { ok: false, error: describeError(error) };
+  }
+  return summarise(opened);
+}
+
+function summarise(opened: OpenedMessage): InspectionResult {
   const result: InspectionResult = {
     ok: opened.content.ok,
     orderType: opened.messageType,

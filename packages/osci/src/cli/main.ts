@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { readFileSync } from 'node:fs';
-import { inspectMessage } from '../inspect.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { inspectMessageFile } from '../inspect.js';
 import { OsciError } from '../lib/errors.js';
 import { loadCertificate, loadPkcs12, type KeyIdentity } from '../pki/keystore.js';
 import { TrustStore } from '../pki/trust.js';
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command "${command}"`);
 }
 
-function inspect(argv: string[]): number {
+async function inspect(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { valued: ['p12', 'pin', 'trust', 'at'], flags: ['allow-legacy', 'require-encryption'] });
   const file = args.positionals[0];
   if (!file || args.positionals.length > 1) throw new UsageError('inspect needs exactly one FILE');
@@ -40,7 +40,9 @@ function inspect(argv: string[]): number {
   });
   const trustFiles = args.options.get('trust') ?? [];
   const at = args.options.get('at')?.[0];
-  const result = inspectMessage(readFileSync(file), {
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  // Opened while it is read: a message of any size is inspected in bounded memory.
+  const result = await inspectMessageFile(file, {
     keys,
     ...(trustFiles.length > 0 ? { trust: new TrustStore(trustFiles.map((f) => loadCertificate(readFileSync(f)))) } : {}),
     allowLegacyAlgorithms: args.flags.has('allow-legacy'),
