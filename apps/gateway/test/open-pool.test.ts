@@ -9,22 +9,20 @@ import { STREAM_OPEN_FROM_BYTES } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
 import { PKI, VECTORS } from './support.js';
 
-const runtime = loadConfig(
-  {
-    dataDir: tmpdir(),
-    tenants: [
-      {
-        id: 'bob',
-        cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-        signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-        trust: [join(PKI, 'osci_manager_signature_4096.cer')],
-      },
-    ],
-    connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
-    routes: [{ name: 'all', connectors: ['outbox'] }],
-  } as unknown as GatewayConfigInput,
-  { ...process.env, EFA_TEST_PIN: '123456' },
-);
+const runtimeInput = {
+  dataDir: tmpdir(),
+  tenants: [
+    {
+      id: 'bob',
+      cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
+      signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
+      trust: [join(PKI, 'osci_manager_signature_4096.cer')],
+    },
+  ],
+  connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
+  routes: [{ name: 'all', connectors: ['outbox'] }],
+};
+const runtime = loadConfig(runtimeInput as unknown as GatewayConfigInput, { ...process.env, EFA_TEST_PIN: '123456' });
 const key = Buffer.alloc(32, 7);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const pools: OpenPool[] = [];
@@ -113,5 +111,22 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
     const path = join(VECTORS, 'cases/c-accept-5mb-attachment/request.bin');
     const task = { id: 'spool-4', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(tmpdir(), 'no-such-dir-efa', 'sealed') };
     await expect(pool.open(task)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('applies the configured body limit when opening (not the library default)', async () => {
+    const small = loadConfig({ ...(runtimeInput as object), limits: { maxMessageBytes: 1024 * 1024 } } as unknown as GatewayConfigInput, {
+      ...process.env,
+      EFA_TEST_PIN: '123456',
+    });
+    const pool = new OpenPool(small, key, 0);
+    pools.push(pool);
+    const path = join(VECTORS, 'cases/c-accept-5mb-attachment/request.bin');
+    const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
+    try {
+      const outcome = await pool.open({ id: 'spool-5', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(dir, 'sealed') });
+      expect(outcome).toMatchObject({ kind: 'rejected', error: { reason: 'INPUT_TOO_LARGE' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,7 +16,10 @@ export const tenantSchema = z
     /** Short id (used in paths, logs and job data). */
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and dashes'),
     /** HTTP path the intermediary POSTs to. @defaultValue /osci/<id> */
-    path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'must be an absolute URL path').optional(),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/, 'must be an absolute URL path')
+      .optional(),
     /** Cipher key (transport and content decryption). */
     cipher: keyStore,
     /** Signature key (answers are signed with it). */
@@ -55,7 +58,10 @@ export const configSchema = z
     /** Spool, demo PKI and state. @defaultValue ./data */
     dataDir: z.string().default('./data'),
     /** @defaultValue env REDIS_URL, else redis://127.0.0.1:6379 */
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
     /** Start a local redis-server child (persistence under dataDir) when none answers at redisUrl. @defaultValue true */
     embeddedRedis: z.boolean().default(true),
     http: z
@@ -83,13 +89,22 @@ export const configSchema = z
     limits: z
       .object({
         /** Largest accepted HTTP body. @defaultValue 256 MiB */
-        maxMessageBytes: z.number().int().positive().default(256 * 1024 * 1024),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024 * 1024),
         /**
-         * Memory that large messages (≥ 1 MiB) may take at once in this process: opening, mapping and delivering each
-         * reserve twice the message size and wait while the budget is used up; a message larger than the budget runs
-         * alone. @defaultValue 512 MiB
+         * Memory that large messages (≥ 1 MiB) may take at once in this process. Stages reserve what they hold and wait
+         * while the budget is used up: opening 4 MiB (it streams), mapping twice the message (a procedure may read
+         * every attachment), delivering twice the kept mapped output (forwarded attachments are streamed). A stage
+         * needing more than the budget runs alone. @defaultValue 512 MiB
          */
-        memoryBudgetBytes: z.number().int().min(16 * 1024 * 1024).default(512 * 1024 * 1024),
+        memoryBudgetBytes: z
+          .number()
+          .int()
+          .min(16 * 1024 * 1024)
+          .default(512 * 1024 * 1024),
       })
       .strict()
       .default({ maxMessageBytes: 256 * 1024 * 1024, memoryBudgetBytes: 512 * 1024 * 1024 }),
@@ -109,7 +124,10 @@ export const configSchema = z
         /** Parallel jobs per worker and stage. @defaultValue 4 */
         concurrency: z.number().int().min(1).max(64).default(4),
         /** Redis key prefix (several gateways on one Redis). @defaultValue efa */
-        prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('efa'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9:_-]+$/)
+          .default('efa'),
         /** Run the workers inside the HTTP process. @defaultValue true */
         inProcessWorkers: z.boolean().default(true),
         /** A job whose worker stops renewing its lock this long (crash) is taken over by another worker. @defaultValue 30000 */

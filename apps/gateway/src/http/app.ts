@@ -51,7 +51,10 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/metrics', async (_req, res) => {
     if (deps.queues) {
-      for (const [name, q] of [['process', deps.queues.process], ['deliver', deps.queues.deliver]] as const) {
+      for (const [name, q] of [
+        ['process', deps.queues.process],
+        ['deliver', deps.queues.deliver],
+      ] as const) {
         const counts = await q.getJobCounts('waiting', 'delayed', 'active').catch(() => undefined);
         if (counts) deps.metrics.queueDepth.set({ queue: name }, (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0));
       }
@@ -87,7 +90,11 @@ export function createApp(deps: AppDeps): Express {
     }
     const ids = [...(await deps.spool.list()), ...(await deps.spool.listQuarantine())].slice(-200);
     const records = await Promise.all(ids.map((id) => deps.spool.get(id)));
-    res.json(records.filter(Boolean).map((r) => ({ id: r!.id, tenant: r!.tenant, messageId: r!.messageId, state: r!.state, receivedAt: r!.receivedAt, answer: r!.answer })));
+    res.json(
+      records
+        .filter(Boolean)
+        .map((r) => ({ id: r!.id, tenant: r!.tenant, messageId: r!.messageId, state: r!.state, receivedAt: r!.receivedAt, answer: r!.answer })),
+    );
   });
   app.get('/api/messages/:id', async (req, res) => {
     const card = await laufzettel(deps.spool, req.params.id);

@@ -20,7 +20,13 @@ export class OpenPool {
     const count = threads === 'auto' ? Math.max(1, Math.round(availableParallelism() / processes)) : threads;
     const security = runtime.config.security;
     if (count === 0) {
-      this.#inline = { tenants: runtime.tenants, spoolKey, allowLegacyAlgorithms: security.allowLegacyAlgorithms, allowUnencryptedTransport: security.allowUnencryptedTransport };
+      this.#inline = {
+        tenants: runtime.tenants,
+        spoolKey,
+        allowLegacyAlgorithms: security.allowLegacyAlgorithms,
+        allowUnencryptedTransport: security.allowUnencryptedTransport,
+        maxMessageBytes: runtime.config.limits.maxMessageBytes,
+      };
       return;
     }
     const workerData: OpenWorkerData = {
@@ -28,6 +34,7 @@ export class OpenPool {
       spoolKey,
       allowLegacyAlgorithms: security.allowLegacyAlgorithms,
       allowUnencryptedTransport: security.allowUnencryptedTransport,
+      maxMessageBytes: runtime.config.limits.maxMessageBytes,
     };
     this.#pool = new Piscina({
       filename: new URL('./open-worker.mjs', import.meta.url).href,

@@ -74,6 +74,8 @@ export interface OpenContext {
   readonly spoolKey: Buffer;
   readonly allowLegacyAlgorithms: boolean;
   readonly allowUnencryptedTransport: boolean;
+  /** The configured body limit (`limits.maxMessageBytes`), also the opener's. */
+  readonly maxMessageBytes: number;
 }
 
 const ACCEPTED_ORDERS = new Set(['acceptDelivery', 'processDelivery']);
@@ -97,6 +99,7 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     trust: tenant.trust,
     allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
     allowUnencrypted: ctx.allowUnencryptedTransport,
+    limits: { maxMessageBytes: ctx.maxMessageBytes },
     requireTrustedContentSigners: tenant.requireTrustedAuthors,
   };
   let opened: OpenedMessage;

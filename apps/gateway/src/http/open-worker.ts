@@ -7,6 +7,7 @@ export interface OpenWorkerData {
   readonly spoolKey: Uint8Array;
   readonly allowLegacyAlgorithms: boolean;
   readonly allowUnencryptedTransport: boolean;
+  readonly maxMessageBytes: number;
 }
 
 const data = workerData as OpenWorkerData;
@@ -15,6 +16,7 @@ const context: OpenContext = {
   spoolKey: Buffer.from(data.spoolKey),
   allowLegacyAlgorithms: data.allowLegacyAlgorithms,
   allowUnencryptedTransport: data.allowUnencryptedTransport,
+  maxMessageBytes: data.maxMessageBytes,
 };
 
 export default function open(task: OpenTask): Promise<OpenOutcome> {

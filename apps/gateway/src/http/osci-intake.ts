@@ -54,7 +54,17 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       return fault('9000');
     }
 
-    const base: MessageRecord = { id, channel: 'osci', tenant: tenant.id, receivedAt: new Date().toISOString(), size: incoming.size, sha256: incoming.sha256, state: 'accepted', metadata: {}, deliveries: {} };
+    const base: MessageRecord = {
+      id,
+      channel: 'osci',
+      tenant: tenant.id,
+      receivedAt: new Date().toISOString(),
+      size: incoming.size,
+      sha256: incoming.sha256,
+      state: 'accepted',
+      metadata: {},
+      deliveries: {},
+    };
     const sealed = deps.spool.sealPath(id);
     let sealedMoved = false;
     const releaseMemory = await deps.memory.reserve(openTaskMemory(incoming.size));
@@ -136,7 +146,10 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
           record.state = 'quarantined';
           record.error = e;
           record.answer = { kind: 'response', code: '0800' };
-          await deps.spool.quarantine(incoming.path, record, { claim: { tenant: tenant.id, messageId }, events: [{ stage: 'verify', event: 'quarantined', code: e.code, detail: e.reason }] });
+          await deps.spool.quarantine(incoming.path, record, {
+            claim: { tenant: tenant.id, messageId },
+            events: [{ stage: 'verify', event: 'quarantined', code: e.code, detail: e.reason }],
+          });
           log.warn({ messageId, code: e.code, reason: e.reason }, 'content layer failed: quarantined');
           deps.metrics.received.inc({ tenant: tenant.id, outcome: 'quarantined' });
           return send(answer);
@@ -175,7 +188,9 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
 
 async function keep(spool: Spool, incoming: string, record: MessageRecord, log: Logger): Promise<void> {
   try {
-    await spool.quarantine(incoming, record, { events: [{ stage: 'verify', event: 'rejected', code: record.answer?.code ?? record.error?.code ?? '', detail: record.error?.reason ?? '' }] });
+    await spool.quarantine(incoming, record, {
+      events: [{ stage: 'verify', event: 'rejected', code: record.answer?.code ?? record.error?.code ?? '', detail: record.error?.reason ?? '' }],
+    });
   } catch (error) {
     log.error({ err: errorSummary(error) }, 'could not keep the rejected message');
   }
