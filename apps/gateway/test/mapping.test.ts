@@ -25,8 +25,34 @@ function brokenProcedureDir(): string {
 }
 
 describe('map stage with xÖV procedures', () => {
+  it('counts the attachments in the memory budget while a procedure that reads them maps, not while passthrough forwards them', async () => {
+    const { acceptDelivery } = await import('./messages.js');
+    const { randomBytes } = await import('node:crypto');
+    const peaks: Record<string, number> = {};
+    for (const procedure of ['xdomea-akte', 'passthrough']) {
+      const gw = await startTestGateway({
+        limits: { maxMessageBytes: 64 * 1024 * 1024, memoryBudgetBytes: 256 * 1024 * 1024 },
+        mapping: { schemaDir: SCHEMAS, catalogs: [TEST_CATALOG], procedureDirs: [] },
+        routes: [{ name: 'r', procedure, connectors: ['outbox'] }],
+      } as never);
+      gateways.push(gw);
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, gw.gateway.memory.reservedBytes)), 1);
+      await post(gw.url, acceptDelivery(`budget-${procedure}`, randomBytes(12 * 1024 * 1024)));
+      const id = (await gw.gateway.spool.findByMessageId('bob', `budget-${procedure}`))!;
+      await until('delivery', async () => ((await gw.gateway.spool.get(id))?.state === 'delivered' ? true : undefined));
+      clearInterval(sampler);
+      peaks[procedure] = peak;
+    }
+    expect(peaks['xdomea-akte']).toBeGreaterThanOrEqual(24 * 1024 * 1024); // twice the attachment while mapping
+    expect(peaks.passthrough).toBeLessThan(12 * 1024 * 1024); // opening (4 MiB) and streaming only
+  });
+
   it('maps the reference AcceptDelivery to a schema-valid xdomea package in the DMS hotfolder and records the validation', async () => {
-    const gw = await startTestGateway({ mapping: { schemaDir: SCHEMAS, catalogs: [TEST_CATALOG], procedureDirs: [] }, routes: [{ name: 'dms', procedure: 'xdomea-akte', connectors: ['outbox'] }] } as never);
+    const gw = await startTestGateway({
+      mapping: { schemaDir: SCHEMAS, catalogs: [TEST_CATALOG], procedureDirs: [] },
+      routes: [{ name: 'dms', procedure: 'xdomea-akte', connectors: ['outbox'] }],
+    } as never);
     gateways.push(gw);
     await post(gw.url, await vector('b-accept-delivery'));
     const id = (await gw.gateway.spool.findByMessageId('bob', 'vec-S-accept-0001'))!;
@@ -34,7 +60,11 @@ describe('map stage with xÖV procedures', () => {
       const r = await gw.gateway.spool.get(id);
       return r?.state === 'delivered' ? r : undefined;
     });
-    expect(record.route).toMatchObject({ procedure: 'xdomea-akte', procedureVersion: '1.0.0', validation: { input: 'not-checked', output: { status: 'valid' } } });
+    expect(record.route).toMatchObject({
+      procedure: 'xdomea-akte',
+      procedureVersion: '1.0.0',
+      validation: { input: 'not-checked', output: { status: 'valid' } },
+    });
     const events = await gw.gateway.spool.events(id);
     expect(events.some((e) => e.stage === 'map' && /xdomea-akte 1\.0\.0; input not-checked; output valid/.test(e.detail ?? ''))).toBe(true);
     const zip = (await snapshotDirectory(gw.outbox)).find((f) => f.name.endsWith('_Abgabe.Abgabe.0401.zip'))!;
@@ -52,7 +82,10 @@ describe('map stage with xÖV procedures', () => {
   });
 
   it('dead-letters a message whose mapping produces invalid xÖV, with the XPath and the XSD message, and delivers nothing', async () => {
-    const gw = await startTestGateway({ mapping: { schemaDir: SCHEMAS, catalogs: [], procedureDirs: [brokenProcedureDir()] }, routes: [{ name: 'dms', procedure: 'kaputt', connectors: ['outbox'] }] } as never);
+    const gw = await startTestGateway({
+      mapping: { schemaDir: SCHEMAS, catalogs: [], procedureDirs: [brokenProcedureDir()] },
+      routes: [{ name: 'dms', procedure: 'kaputt', connectors: ['outbox'] }],
+    } as never);
     gateways.push(gw);
     await post(gw.url, await vector('b-accept-delivery'));
     const id = (await gw.gateway.spool.findByMessageId('bob', 'vec-S-accept-0001'))!;
@@ -66,6 +99,8 @@ describe('map stage with xÖV procedures', () => {
   });
 
   it('refuses a configuration that routes to an unknown procedure', async () => {
-    await expect(startTestGateway({ routes: [{ name: 'x', procedure: 'gibt-es-nicht', connectors: ['outbox'] }] })).rejects.toThrow(/unknown procedure "gibt-es-nicht" \(known: auto, passthrough, xdomea-akte/);
+    await expect(startTestGateway({ routes: [{ name: 'x', procedure: 'gibt-es-nicht', connectors: ['outbox'] }] })).rejects.toThrow(
+      /unknown procedure "gibt-es-nicht" \(known: auto, passthrough, xdomea-akte/,
+    );
   });
 });

@@ -14,10 +14,16 @@ export const passthrough: MappingProcedure = {
   version: '1.0.0',
   title: 'Unverändert weitergeben (Inhalte, Anlagen, Laufzettel)',
   recognises: { kind: 'any' },
+  forwardsAttachments: true,
   map(input: MappingInput): Promise<MappingResult> {
     const docs: MappedDocument[] = input.contents.map((c, i) => {
       const ext = c.kind === 'xml' ? 'xml' : extensionFor(c.data);
-      return { name: `inhalt-${i + 1}.${ext}`, contentType: ext === 'xml' ? 'application/xml' : ext === 'json' ? 'application/json' : 'application/octet-stream', role: i === 0 ? 'primary' : 'attachment', data: c.data };
+      return {
+        name: `inhalt-${i + 1}.${ext}`,
+        contentType: ext === 'xml' ? 'application/xml' : ext === 'json' ? 'application/json' : 'application/octet-stream',
+        role: i === 0 ? 'primary' : 'attachment',
+        data: c.data,
+      };
     });
     // Forwarded, not copied: the pipeline streams them from the spool (a large attachment is never held whole).
     for (const a of input.attachments) docs.push(forwardAttachment(a));

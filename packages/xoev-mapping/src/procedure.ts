@@ -82,6 +82,11 @@ export interface MappingProcedure {
   readonly recognises?: Recognition;
   /** Target standard, e.g. `{ standard: 'xdomea', version: '3.0.0', messageType: 'Abgabe.Abgabe.0401' }`. */
   readonly target?: { readonly standard: string; readonly version: string; readonly messageType: string };
+  /**
+   * True when the procedure never reads attachment bytes (it forwards them with {@link forwardAttachment}): the
+   * gateway then does not count the attachments against its memory budget while mapping. @defaultValue false
+   */
+  readonly forwardsAttachments?: boolean;
   map(input: MappingInput): Promise<MappingResult>;
 }
 

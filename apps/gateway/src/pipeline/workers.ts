@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bu
 import { isConnectorError, type Delivery, type DeliveryDocument } from '@efa-gateway/connectors';
 import { MappingError, type InputAttachment, type MappingInput, type MappingProcedure, type ProcedureRegistry } from '@efa-gateway/xoev-mapping';
 import type { RuntimeConfig } from '../config/load.js';
+import type { RouteConfig } from '../config/schema.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Spool, StoredAttachment, StoredContent } from '../spool/spool.js';
@@ -53,15 +54,14 @@ export class PipelineWorkers {
         return Math.max(hinted ?? 0, Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000));
       },
     };
-    // Mapping may read every attachment: the process stage counts twice the message. Delivering hands over the kept
+    // The process stage reserves memory once it knows the procedure (see #process). Delivering hands over the kept
     // mapped bytes and streams forwarded attachments: it counts twice the kept output (or the message, if it is
     // mapped again).
-    const processMemory = (record: MessageRecord | undefined) => Promise.resolve(2 * (record?.size ?? 0));
     const deliverMemory = async (record: MessageRecord | undefined) => {
       const kept = record ? await this.spool.mappedSize(record.id) : undefined;
       return kept === undefined ? 2 * (record?.size ?? 0) : 2 * kept + STREAMING_BYTES;
     };
-    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, (job) => this.#withMemory(job.data.id, processMemory, (record) => this.#process(job, record)), {
+    const processWorker = new Worker<ProcessJob>(PROCESS_QUEUE, async (job) => this.#process(job, await this.spool.get(job.data.id)), {
       connection,
       prefix,
       concurrency,
@@ -127,32 +127,15 @@ export class PipelineWorkers {
         await this.#fail(record, 'NO_PROCEDURE', `route ${route.name}: no procedure recognises this message's content`);
         throw new UnrecoverableError('NO_PROCEDURE');
       }
-      let mapped;
-      const mapStarted = performance.now();
+      // Within the memory budget: twice the inline contents, plus twice the attachments if the procedure may read them.
+      const contentBytes = bundle.contents.reduce((n, c) => n + c.data.length, 0);
+      const attachmentBytes = procedure.forwardsAttachments ? 0 : bundle.attachments.reduce((n, a) => n + a.size, 0);
+      const release = await this.memory.reserve(2 * (contentBytes + attachmentBytes));
       try {
-        mapped = await procedure.map(input);
-      } catch (error) {
-        const code = error instanceof MappingError ? error.code : 'MAPPING_FAILED';
-        await this.#fail(record, code, (error as Error).message);
-        throw new UnrecoverableError(code);
+        current = await this.#mapAndKeep(record, route, procedure, input);
+      } finally {
+        release();
       }
-      this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
-      const { validation } = mapped;
-      // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again. Forwarded
-      // attachments are kept as references to the content. Very large mapped bytes are not written a second time: the
-      // deliver stage maps again (procedures are pure and deterministic).
-      const mappedBytes = mapped.documents.reduce((n, d) => n + (d.data?.length ?? 0), 0);
-      if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
-      current = await this.spool.update(id, (r) => {
-        r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
-        r.state = 'processing';
-        for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
-      });
-      const output = validation.output.status === 'skipped' ? `output not validated: ${validation.output.reason}` : `output ${validation.output.status}`;
-      await this.spool.event(id, [
-        { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` },
-        { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` },
-      ]);
     }
     for (const connector of route.connectors) {
       if (current.deliveries[connector]?.state !== 'pending') continue;
@@ -164,6 +147,38 @@ export class PipelineWorkers {
     }
     log.info({ route: route.name, procedure: current.route?.procedure }, 'routed');
     this.metrics.stageDuration.observe({ stage: 'process' }, (performance.now() - started) / 1000);
+  }
+
+  /** Maps, keeps the mapped output (sealed) and records the route: the record as it is then. */
+  async #mapAndKeep(record: MessageRecord, route: RouteConfig, procedure: MappingProcedure, input: MappingInput): Promise<MessageRecord> {
+    const { id } = record;
+    let mapped;
+    const mapStarted = performance.now();
+    try {
+      mapped = await procedure.map(input);
+    } catch (error) {
+      const code = error instanceof MappingError ? error.code : 'MAPPING_FAILED';
+      await this.#fail(record, code, (error as Error).message);
+      throw new UnrecoverableError(code);
+    }
+    this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
+    const { validation } = mapped;
+    // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again. Forwarded
+    // attachments are kept as references to the content. Very large mapped bytes are not written a second time: the
+    // deliver stage maps again (procedures are pure and deterministic).
+    const mappedBytes = mapped.documents.reduce((n, d) => n + (d.data?.length ?? 0), 0);
+    if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
+    const current = await this.spool.update(id, (r) => {
+      r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
+      r.state = 'processing';
+      for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
+    });
+    const output = validation.output.status === 'skipped' ? `output not validated: ${validation.output.reason}` : `output ${validation.output.status}`;
+    await this.spool.event(id, [
+      { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` },
+      { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` },
+    ]);
+    return current;
   }
 
   #deliverOptions(jobId: string) {
