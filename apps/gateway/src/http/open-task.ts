@@ -91,10 +91,9 @@ export function openTaskMemory(size: number): number {
   return size >= STREAM_OPEN_FROM_BYTES ? 4 * 1024 * 1024 : 2 * size;
 }
 
-export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<OpenOutcome> {
-  const tenant = ctx.tenants.get(task.tenant);
-  if (!tenant) throw new Error(`unknown tenant ${task.tenant}`);
-  const options = {
+/** The osci options for opening a message of `tenant`. */
+export function openOptionsFor(tenant: Tenant, ctx: OpenContext) {
+  return {
     keys: [tenant.cipher],
     trust: tenant.trust,
     allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
@@ -102,6 +101,17 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     limits: { maxMessageBytes: ctx.maxMessageBytes },
     requireTrustedContentSigners: tenant.requireTrustedAuthors,
   };
+}
+
+export function tenantOf(ctx: OpenContext, id: string): Tenant {
+  const tenant = ctx.tenants.get(id);
+  if (!tenant) throw new Error(`unknown tenant ${id}`);
+  return tenant;
+}
+
+export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<OpenOutcome> {
+  const tenant = tenantOf(ctx, task.tenant);
+  const options = openOptionsFor(tenant, ctx);
   let opened: OpenedMessage;
   let streamed: ContentBundleWriter | undefined;
   try {
@@ -114,24 +124,42 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     }
   } catch (error) {
     streamed?.abort();
-    // A local failure (reading the spool, sealing to a full disk) is not a verdict on the message: the caller answers
-    // 9000 and the sender tries again. Anything else unexpected is kept for inspection as rejected (INTERNAL).
-    if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) throw error;
-    const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
-    const envelope = envelopeOf(e);
-    const response =
-      envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
-    return {
-      kind: 'rejected',
-      error: summary(e),
-      ...(envelope?.order.messageId ? { messageId: envelope.order.messageId } : {}),
-      ...(envelope ? { orderType: envelope.messageType } : {}),
-      answer: response ?? buildSoapFault(isFeedbackCode(e.code) && FEEDBACK_CODES[e.code].level === 'message' ? e.code : '9000'),
-      answerKind: response ? 'response' : 'fault',
-    };
+    return rejectedOutcome(error, tenant);
   }
+  return concludeOpen(opened, tenant, streamed ?? { path: task.sealTo, key: ctx.spoolKey, id: task.id });
+}
 
+/**
+ * The outcome for a message that did not open. A local failure (reading the spool, sealing to a full disk) is not a
+ * verdict on the message and is thrown: the caller answers 9000 and the sender tries again. Anything else
+ * unexpected is kept for inspection as rejected (INTERNAL).
+ */
+export function rejectedOutcome(error: unknown, tenant: Tenant): OpenOutcome {
+  if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) throw error;
+  const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
+  const envelope = envelopeOf(e);
+  const response = envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
+  return {
+    kind: 'rejected',
+    error: summary(e),
+    ...(envelope?.order.messageId ? { messageId: envelope.order.messageId } : {}),
+    ...(envelope ? { orderType: envelope.messageType } : {}),
+    answer: response ?? buildSoapFault(isFeedbackCode(e.code) && FEEDBACK_CODES[e.code].level === 'message' ? e.code : '9000'),
+    answerKind: response ? 'response' : 'fault',
+  };
+}
+
+/**
+ * The outcome for an opened message: its content sealed (finishing a writer that took the attachments while they
+ * were decrypted, or writing the whole bundle to `path`) and flushed while the answer is signed.
+ */
+export async function concludeOpen(
+  opened: OpenedMessage,
+  tenant: Tenant,
+  seal: ContentBundleWriter | { readonly path: string; readonly key: Buffer; readonly id: string },
+): Promise<OpenOutcome> {
   const envelope = opened.envelope;
+  const streamed = seal instanceof ContentBundleWriter ? seal : undefined;
   const positive = ACCEPTED_ORDERS.has(opened.messageType) && opened.messageId !== undefined;
   if (streamed && !(positive && opened.content.ok)) streamed.abort();
   if (!ACCEPTED_ORDERS.has(opened.messageType)) return { kind: 'unsupported', orderType: opened.messageType };
@@ -139,9 +167,9 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
   // The sealed content is finished at once and flushed to disk while the answer is signed (the RSA work).
   const sealing = !opened.content.ok
     ? undefined
-    : streamed
-      ? finishStreamed(streamed, opened)
-      : sealContentToFile(task.sealTo, ctx.spoolKey, task.id, bundleOf(opened), { synchronousWrites: true });
+    : seal instanceof ContentBundleWriter
+      ? finishStreamed(seal, opened)
+      : sealContentToFile(seal.path, seal.key, seal.id, bundleOf(opened), { synchronousWrites: true });
   let answer: Buffer;
   try {
     answer = respond(envelope, tenant, '0800');
