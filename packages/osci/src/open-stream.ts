@@ -80,6 +80,11 @@ export class MessageStreamOpener {
     return this.#mode === 'stream';
   }
 
+  /** True once the message turned out to need collecting whole (an unusual shape): it will be opened at `finish`. */
+  get collecting(): boolean {
+    return this.#mode === 'collect';
+  }
+
   /** Feeds the next slice of the message. The slice may be reused by the caller afterwards. */
   push(chunk: Buffer): void {
     this.#received += chunk.length;

@@ -19,7 +19,7 @@ export interface AppDeps {
   readonly metrics: GatewayMetrics;
   /** Is Redis reachable right now? */
   readonly redisReady: () => Promise<boolean>;
-  readonly opener: Pick<OpenPool, 'open'> & Partial<Pick<OpenPool, 'load'>>;
+  readonly opener: Pick<OpenPool, 'open'> & Partial<Pick<OpenPool, 'load' | 'context'>>;
   readonly memory: MemoryBudget;
 }
 

@@ -12,6 +12,8 @@ import type { OpenWorkerData } from './open-worker.js';
 export class OpenPool {
   readonly #pool: Piscina | undefined;
   readonly #inline: OpenContext | undefined;
+  /** What opening needs in this thread (the intake opens large messages while they arrive, see EarlyOpener). */
+  readonly context: OpenContext;
 
   constructor(runtime: RuntimeConfig, spoolKey: Buffer, threads: number | 'auto') {
     // `auto`: the cores shared among the configured cluster processes (each runs its own pool).
@@ -19,14 +21,15 @@ export class OpenPool {
     const processes = wanted === 'auto' ? availableParallelism() : wanted;
     const count = threads === 'auto' ? Math.max(1, Math.round(availableParallelism() / processes)) : threads;
     const security = runtime.config.security;
+    this.context = {
+      tenants: runtime.tenants,
+      spoolKey,
+      allowLegacyAlgorithms: security.allowLegacyAlgorithms,
+      allowUnencryptedTransport: security.allowUnencryptedTransport,
+      maxMessageBytes: runtime.config.limits.maxMessageBytes,
+    };
     if (count === 0) {
-      this.#inline = {
-        tenants: runtime.tenants,
-        spoolKey,
-        allowLegacyAlgorithms: security.allowLegacyAlgorithms,
-        allowUnencryptedTransport: security.allowUnencryptedTransport,
-        maxMessageBytes: runtime.config.limits.maxMessageBytes,
-      };
+      this.#inline = this.context;
       return;
     }
     const workerData: OpenWorkerData = {

@@ -138,7 +138,8 @@ export function rejectedOutcome(error: unknown, tenant: Tenant): OpenOutcome {
   if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) throw error;
   const e = error instanceof OsciError ? error : new OsciError('INTERNAL', 'opening failed', { cause: error });
   const envelope = envelopeOf(e);
-  const response = envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
+  const response =
+    envelope && FEEDBACK_CODES[e.code].level === 'order' && ACCEPTED_ORDERS.has(envelope.messageType) ? respond(envelope, tenant, e.code) : undefined;
   return {
     kind: 'rejected',
     error: summary(e),

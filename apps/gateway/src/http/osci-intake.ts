@@ -8,7 +8,8 @@ import type { Queues } from '../pipeline/queues.js';
 import type { MessageRecord } from '../spool/record.js';
 import { BodyTooLargeError, type Spool } from '../spool/spool.js';
 import type { OpenPool } from './open-pool.js';
-import { openTaskMemory, type OpenOutcome } from './open-task.js';
+import { EarlyOpener } from './early-open.js';
+import { openTaskMemory, STREAM_OPEN_FROM_BYTES, type OpenOutcome } from './open-task.js';
 import type { MemoryBudget } from '../ops/memory-budget.js';
 
 export interface IntakeDeps {
@@ -17,8 +18,8 @@ export interface IntakeDeps {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly maxMessageBytes: number;
-  /** Opens, verifies and answers (worker threads). */
-  readonly opener: Pick<OpenPool, 'open'>;
+  /** Opens, verifies and answers (worker threads); its context opens large messages while they arrive. */
+  readonly opener: Pick<OpenPool, 'open'> & Partial<Pick<OpenPool, 'context'>>;
   readonly memory: MemoryBudget;
 }
 
@@ -42,10 +43,27 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       send(buildSoapFault(code));
     };
 
+    // A large message (by its Content-Length) is opened on the event loop while it arrives (EarlyOpener); the memory
+    // it holds meanwhile is reserved first. Others are opened on the pool once stored.
+    const sealed = deps.spool.sealPath(id);
+    const declared = Number(req.headers['content-length']);
+    let early: EarlyOpener | undefined;
+    let releaseMemory = () => {};
+    if (deps.opener.context && declared >= STREAM_OPEN_FROM_BYTES && declared <= deps.maxMessageBytes) {
+      releaseMemory = await deps.memory.reserve(openTaskMemory(declared));
+      try {
+        early = new EarlyOpener(tenant, deps.opener.context, id, sealed);
+      } catch (error) {
+        log.warn({ err: errorSummary(error) }, 'cannot open while receiving: opening after the body is stored');
+      }
+    }
+
     let incoming: { path: string; size: number; sha256: string };
     try {
-      incoming = await deps.spool.receive(id, req, deps.maxMessageBytes);
+      incoming = await deps.spool.receive(id, req, deps.maxMessageBytes, early?.tap);
     } catch (error) {
+      early?.abandon();
+      releaseMemory();
       if (error instanceof BodyTooLargeError) {
         log.warn({ code: '9100' }, 'body exceeds the size limit');
         return fault('9100');
@@ -65,13 +83,14 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       metadata: {},
       deliveries: {},
     };
-    const sealed = deps.spool.sealPath(id);
     let sealedMoved = false;
-    const releaseMemory = await deps.memory.reserve(openTaskMemory(incoming.size));
+    if (!early) releaseMemory = await deps.memory.reserve(openTaskMemory(incoming.size));
     try {
       let outcome: OpenOutcome;
       try {
-        outcome = await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, size: incoming.size, sealTo: sealed });
+        outcome = early?.usable
+          ? await early.conclude()
+          : await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, size: incoming.size, sealTo: sealed });
       } catch (error) {
         // Not a verdict on the message (e.g. the task queue is full): nothing stored, the sender tries again.
         log.error({ err: errorSummary(error) }, 'opening failed');

@@ -102,8 +102,11 @@ export class Spool {
     return `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`;
   }
 
-  /** Streams a request body to `incoming/<id>.bin` (never held whole in memory), bounded, fsync'd. */
-  async receive(id: string, body: Readable, maxBytes: number): Promise<{ path: string; size: number; sha256: string }> {
+  /**
+   * Streams a request body to `incoming/<id>.bin` (never held whole in memory), bounded, fsync'd. `tap` sees every
+   * chunk as it arrives (it must not keep it; errors it throws fail the receive).
+   */
+  async receive(id: string, body: Readable, maxBytes: number, tap?: (chunk: Buffer) => void): Promise<{ path: string; size: number; sha256: string }> {
     const path = join(this.dir, 'incoming', `${id}.bin`);
     const hash = createHash('sha256');
     let size = 0;
@@ -117,6 +120,7 @@ export class Spool {
             size += chunk.length;
             if (size > maxBytes) throw new BodyTooLargeError(`body larger than ${maxBytes} bytes`);
             hash.update(chunk);
+            tap?.(chunk);
             yield chunk;
           }
         },
