@@ -3,31 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, type GatewayConfigInput } from '../src/index.js';
 import { EarlyOpener } from '../src/http/early-open.js';
 import type { OpenContext } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
-import { PKI, VECTORS } from './support.js';
+import { bobRuntime, VECTORS } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'efa-early-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const runtime = loadConfig(
-  {
-    dataDir: tmpdir(),
-    tenants: [
-      {
-        id: 'bob',
-        cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-        signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-        trust: [join(PKI, 'osci_manager_signature_4096.cer')],
-      },
-    ],
-    connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
-    routes: [{ name: 'all', connectors: ['outbox'] }],
-  } as unknown as GatewayConfigInput,
-  { ...process.env, EFA_TEST_PIN: '123456' },
-);
+const runtime = bobRuntime();
 const key = Buffer.alloc(32, 9);
 const context = (overrides: Partial<OpenContext> = {}): OpenContext => ({
   tenants: runtime.tenants,

@@ -3,26 +3,12 @@ import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, type GatewayConfigInput } from '../src/index.js';
 import { OpenPool } from '../src/http/open-pool.js';
 import { STREAM_OPEN_FROM_BYTES } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
-import { PKI, VECTORS } from './support.js';
+import { bobRuntime, VECTORS } from './support.js';
 
-const runtimeInput = {
-  dataDir: tmpdir(),
-  tenants: [
-    {
-      id: 'bob',
-      cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-      signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-      trust: [join(PKI, 'osci_manager_signature_4096.cer')],
-    },
-  ],
-  connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
-  routes: [{ name: 'all', connectors: ['outbox'] }],
-};
-const runtime = loadConfig(runtimeInput as unknown as GatewayConfigInput, { ...process.env, EFA_TEST_PIN: '123456' });
+const runtime = bobRuntime();
 const key = Buffer.alloc(32, 7);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const pools: OpenPool[] = [];
@@ -33,24 +19,7 @@ afterAll(async () => {
 describe('OpenPool (the intake CPU work on worker threads)', () => {
   it('divides the cores among the configured processes when its thread count is auto', async () => {
     const { availableParallelism } = await import('node:os');
-    const config = (processes: number) =>
-      loadConfig(
-        {
-          dataDir: tmpdir(),
-          http: { processes },
-          tenants: [
-            {
-              id: 'bob',
-              cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-              signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
-              trust: [join(PKI, 'osci_manager_signature_4096.cer')],
-            },
-          ],
-          connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
-          routes: [{ name: 'all', connectors: ['outbox'] }],
-        } as unknown as GatewayConfigInput,
-        { ...process.env, EFA_TEST_PIN: '123456' },
-      );
+    const config = (processes: number) => bobRuntime({ http: { processes } });
     for (const processes of [1, 2 * availableParallelism()]) {
       const pool = new OpenPool(config(processes), key, 'auto');
       pools.push(pool);
@@ -114,10 +83,7 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
   });
 
   it('applies the configured body limit when opening (not the library default)', async () => {
-    const small = loadConfig({ ...(runtimeInput as object), limits: { maxMessageBytes: 1024 * 1024 } } as unknown as GatewayConfigInput, {
-      ...process.env,
-      EFA_TEST_PIN: '123456',
-    });
+    const small = bobRuntime({ limits: { maxMessageBytes: 1024 * 1024 } });
     const pool = new OpenPool(small, key, 0);
     pools.push(pool);
     const path = join(VECTORS, 'cases/c-accept-5mb-attachment/request.bin');

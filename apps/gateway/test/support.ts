@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { loadConfig, type GatewayConfigInput } from '../src/index.js';
+import { loadConfig, type GatewayConfigInput, type RuntimeConfig } from '../src/index.js';
 import { Gateway } from '../src/gateway.js';
 
 export const SHARED = resolve(process.env.EFA_SHARED_DIR ?? join(import.meta.dirname, '../../../../shared'));
@@ -19,7 +19,10 @@ export interface TestGateway {
 }
 
 /** A gateway for bob (the vectors' passive recipient) trusting osci_manager, delivering to a hotfolder. */
-export async function startTestGateway(overrides: Partial<GatewayConfigInput> = {}, options: { redisUrl?: string; workers?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  overrides: Partial<GatewayConfigInput> = {},
+  options: { redisUrl?: string; workers?: boolean } = {},
+): Promise<TestGateway> {
   const dataDir = await mkdtemp(join(tmpdir(), 'efa-gw-'));
   const outbox = join(dataDir, 'outbox');
   await import('node:fs/promises').then((fs) => fs.mkdir(outbox));
@@ -67,4 +70,25 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A runtime with bob as the only tenant (demo PKI, osci_manager trusted) and a hotfolder; nothing is started. */
+export function bobRuntime(overrides: Record<string, unknown> = {}): RuntimeConfig {
+  return loadConfig(
+    {
+      dataDir: tmpdir(),
+      tenants: [
+        {
+          id: 'bob',
+          cipher: { p12: join(PKI, 'bob_cipher_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
+          signature: { p12: join(PKI, 'bob_signature_4096.p12'), passphraseEnv: 'EFA_TEST_PIN' },
+          trust: [join(PKI, 'osci_manager_signature_4096.cer')],
+        },
+      ],
+      connectors: { outbox: { type: 'hotfolder', path: tmpdir() } },
+      routes: [{ name: 'all', connectors: ['outbox'] }],
+      ...overrides,
+    } as unknown as GatewayConfigInput,
+    { ...process.env, EFA_TEST_PIN: '123456' },
+  );
 }
