@@ -96,8 +96,8 @@ export const configSchema = z
           .default(256 * 1024 * 1024),
         /**
          * Memory that large messages (≥ 1 MiB) may take at once in this process. Stages reserve what they hold and wait
-         * while the budget is used up: opening 4 MiB (it streams), mapping twice the message (a procedure may read
-         * every attachment), delivering twice the kept mapped output (forwarded attachments are streamed). A stage
+         * while the budget is used up: opening 4 MiB (it streams), mapping twice the inline contents plus twice
+         * the attachments unless the procedure only forwards them, delivering twice the kept mapped output (forwarded attachments are streamed). A stage
          * needing more than the budget runs alone. @defaultValue 512 MiB
          */
         memoryBudgetBytes: z

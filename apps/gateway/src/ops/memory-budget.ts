@@ -1,7 +1,8 @@
 /**
- * Bounds the memory that large messages take at once. Opening, mapping and delivering a message hold it (and
- * what is derived from it) in memory, so a few large messages in parallel could exhaust the process. Every stage
- * reserves an estimate before it loads a message; reservations beyond the budget wait, first come first served.
+ * Bounds the memory that large messages take at once. Stages that hold part of a message (and what is derived from
+ * it) in memory — opening streams and holds a few MiB, a procedure may read every attachment, delivering holds the
+ * kept mapped output — could exhaust the process with a few large messages in parallel. Every stage reserves an
+ * estimate of what it holds before it loads it; reservations beyond the budget wait, first come first served.
  * Messages below `smallBytes` are not counted (they never wait behind a large one). A reservation larger than the
  * whole budget is clamped to it: such a message runs alone instead of never.
  */
