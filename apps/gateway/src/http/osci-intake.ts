@@ -48,7 +48,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
     const sealed = deps.spool.sealPath(id);
     const declared = Number(req.headers['content-length']);
     let early: EarlyOpener | undefined;
-    let releaseMemory = () => {};
+    let releaseMemory: (() => void) | undefined;
     if (deps.opener.context && declared >= STREAM_OPEN_FROM_BYTES && declared <= deps.maxMessageBytes) {
       releaseMemory = await deps.memory.reserve(openTaskMemory(declared));
       try {
@@ -63,7 +63,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       incoming = await deps.spool.receive(id, req, deps.maxMessageBytes, early?.tap);
     } catch (error) {
       early?.abandon();
-      releaseMemory();
+      releaseMemory?.();
       if (error instanceof BodyTooLargeError) {
         log.warn({ code: '9100' }, 'body exceeds the size limit');
         return fault('9100');
@@ -84,7 +84,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       deliveries: {},
     };
     let sealedMoved = false;
-    if (!early) releaseMemory = await deps.memory.reserve(openTaskMemory(incoming.size));
+    releaseMemory ??= await deps.memory.reserve(openTaskMemory(incoming.size));
     try {
       let outcome: OpenOutcome;
       try {
