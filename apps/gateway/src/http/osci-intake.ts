@@ -59,9 +59,27 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
     }
 
     let incoming: { path: string; size: number; sha256: string };
+    let concluding: Promise<OpenOutcome> | undefined;
     try {
-      incoming = await deps.spool.receive(id, req, deps.maxMessageBytes, early?.tap);
+      let bodyRead = false;
+      let signalRead = () => {};
+      const lastByte = new Promise<void>((resolve) => (signalRead = resolve));
+      const receiving = deps.spool.receive(id, req, deps.maxMessageBytes, early?.tap, () => {
+        bodyRead = true;
+        signalRead();
+      });
+      if (early) {
+        // Conclude (verify, seal, sign the answer) as soon as the last byte was seen, while the body is flushed to
+        // disk; the answer still waits for both.
+        await Promise.race([lastByte, receiving.then(noop, noop)]);
+        if (bodyRead && early.usable) {
+          concluding = early.conclude();
+          concluding.catch(noop); // awaited below; a failed receive discards it
+        }
+      }
+      incoming = await receiving;
     } catch (error) {
+      if (concluding) await concluding.then(noop, noop);
       early?.abandon();
       releaseMemory?.();
       if (error instanceof BodyTooLargeError) {
@@ -89,7 +107,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       let outcome: OpenOutcome;
       try {
         outcome = early?.usable
-          ? await early.conclude()
+          ? await (concluding ?? early.conclude())
           : await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, size: incoming.size, sealTo: sealed });
       } catch (error) {
         // Not a verdict on the message (e.g. the task queue is full): nothing stored, the sender tries again.
@@ -214,6 +232,8 @@ async function keep(spool: Spool, incoming: string, record: MessageRecord, log: 
     log.error({ err: errorSummary(error) }, 'could not keep the rejected message');
   }
 }
+
+function noop(): void {}
 
 export function errorSummary(error: unknown): { name: string; message: string; code?: string } {
   const e = error as { name?: string; message?: string; code?: string };

@@ -104,9 +104,16 @@ export class Spool {
 
   /**
    * Streams a request body to `incoming/<id>.bin` (never held whole in memory), bounded, fsync'd. `tap` sees every
-   * chunk as it arrives (it must not keep it; errors it throws fail the receive).
+   * chunk as it arrives (it must not keep it; errors it throws fail the receive); `allRead` is called once the last
+   * byte was read, before the file is flushed to disk.
    */
-  async receive(id: string, body: Readable, maxBytes: number, tap?: (chunk: Buffer) => void): Promise<{ path: string; size: number; sha256: string }> {
+  async receive(
+    id: string,
+    body: Readable,
+    maxBytes: number,
+    tap?: (chunk: Buffer) => void,
+    allRead?: () => void,
+  ): Promise<{ path: string; size: number; sha256: string }> {
     const path = join(this.dir, 'incoming', `${id}.bin`);
     const hash = createHash('sha256');
     let size = 0;
@@ -123,6 +130,7 @@ export class Spool {
             tap?.(chunk);
             yield chunk;
           }
+          allRead?.();
         },
         out,
       );
