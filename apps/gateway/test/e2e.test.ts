@@ -215,6 +215,36 @@ describe('spool open index', () => {
 });
 
 describe('intake edge cases', () => {
+  it('keeps nothing of a large upload aborted while it was being opened, and releases its memory', async () => {
+    const gw = await startTestGateway();
+    try {
+      const { acceptDelivery } = await import('./messages.js');
+      const body = acceptDelivery('aborted-large', Buffer.alloc(3 * 1024 * 1024, 7));
+      const { request } = await import('node:http');
+      const url = new URL(gw.url);
+      let reserved = 0;
+      await new Promise<void>((resolve) => {
+        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-length': String(body.length) } });
+        req.on('error', () => resolve());
+        // Past the transport envelope: the message is being decrypted and its attachment sealed when the client goes.
+        req.write(body.subarray(0, 2 * 1024 * 1024));
+        setTimeout(() => {
+          reserved = gw.gateway.memory.reservedBytes;
+          req.destroy();
+          resolve();
+        }, 300);
+      });
+      expect(reserved).toBeGreaterThan(0); // opening while receiving had reserved its memory
+      await until('cleaned up', async () =>
+        readdirSync(join(gw.dataDir, 'spool', 'incoming')).length === 0 && gw.gateway.memory.reservedBytes === 0 ? true : undefined,
+      );
+      expect(await gw.gateway.spool.list()).toEqual([]);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps nothing of an upload the client aborts, and answers 9100 to a body over the size limit', async () => {
     const gw = await startTestGateway({ limits: { maxMessageBytes: 64 * 1024 } });
     try {
