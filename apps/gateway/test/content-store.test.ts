@@ -150,6 +150,21 @@ describe('sealed content (segmented AES-256-GCM)', () => {
     expect(received).toBeLessThanOrEqual(5 * 65536);
   });
 
+  it('reads a small file whole when it is opened: parts from memory, any alteration refused at once', async () => {
+    const path = join(dir, 'reader-small');
+    const data = payload(100_000);
+    await sealPartsToFile(path, key, 'id-10', [{ size: 100_000 }], [data]);
+    const reader = SealedFileReader.openSync<Array<{ size: number }>>(path, key, 'id-10')!;
+    expect(reader.readSync({ offset: 70_000, size: 1000 }).equals(data.subarray(70_000, 71_000))).toBe(true);
+    const streamed: Buffer[] = [];
+    for await (const chunk of reader.stream({ offset: 0, size: 100_000 })) streamed.push(chunk as Buffer);
+    expect(Buffer.concat(streamed).equals(data)).toBe(true);
+    const sealed = await readFile(path);
+    sealed[15 + 65536 + 16 + 10]! ^= 1; // second segment
+    await writeFile(path, sealed);
+    expect(() => SealedFileReader.openSync(path, key, 'id-10')).toThrow();
+  });
+
   it('leaves files of the first format to openSealedParts', async () => {
     const path = join(dir, 'v1');
     await writeFile(path, randomBytes(100));

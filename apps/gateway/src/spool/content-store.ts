@@ -38,6 +38,8 @@ const PREFIX = 7;
 const SEGMENT = 64 * 1024;
 const TAG = 16;
 const HEADER = MAGIC.length + PREFIX;
+/** Sealed files up to this size are read and checked whole when opened for reading parts. */
+const SMALL_FILE = 256 * 1024;
 /** Sealed segments are written in batches of about this size. */
 const WRITE_BATCH = 1024 * 1024;
 
@@ -350,6 +352,8 @@ export class SealedFileReader<M> {
   readonly #prefix: Buffer;
   readonly #segments: number;
   readonly #size: number;
+  /** The whole plaintext, for a small file read at once. */
+  #plaintext: Buffer | undefined;
   /** Plaintext length (parts, manifest and its length field). */
   readonly #length: number;
   readonly manifest: M;
@@ -367,6 +371,8 @@ export class SealedFileReader<M> {
     if (lastStored < TAG) throw new Error('sealed file: truncated segment');
     this.#length = (this.#segments - 1) * SEGMENT + lastStored - TAG;
     if (this.#length < 4) throw new Error('sealed file: no manifest');
+    // A small file (most messages) is read and checked whole at once: later reads need no file access.
+    if (size <= SMALL_FILE) this.#plaintext = this.#rangeSync(fd, 0, this.#length);
     const mlen = this.#rangeSync(fd, this.#length - 4, 4).readUInt32BE(0);
     if (mlen > this.#length - 4) throw new Error('sealed file: manifest length out of range');
     this.manifest = JSON.parse(this.#rangeSync(fd, this.#length - 4 - mlen, mlen).toString('utf8')) as M;
@@ -387,6 +393,7 @@ export class SealedFileReader<M> {
   /** The bytes of a part (offset and size from the manifest), read and checked now (blocking). */
   readSync(entry: { readonly offset: number; readonly size: number }): Buffer {
     this.#check(entry);
+    if (this.#plaintext) return this.#plaintext.subarray(entry.offset, entry.offset + entry.size);
     const fd = openSync(this.#path, 'r');
     try {
       return this.#rangeSync(fd, entry.offset, entry.size);
@@ -398,6 +405,7 @@ export class SealedFileReader<M> {
   /** The bytes of a part as a stream, read about 1 MiB at a time; each call opens the file anew. */
   stream(entry: { readonly offset: number; readonly size: number }): Readable {
     this.#check(entry);
+    if (this.#plaintext) return Readable.from([this.#plaintext.subarray(entry.offset, entry.offset + entry.size)]);
     return Readable.from(this.#slices(entry.offset, entry.size), { objectMode: false });
   }
 
@@ -432,6 +440,7 @@ export class SealedFileReader<M> {
   }
 
   #rangeSync(fd: number, offset: number, size: number): Buffer {
+    if (this.#plaintext) return this.#plaintext.subarray(offset, offset + size);
     const out = Buffer.allocUnsafe(size);
     let at = 0;
     for (let index = Math.floor(offset / SEGMENT); at < size; index++) {
