@@ -24,6 +24,12 @@ export interface CertificateCheck {
 export class TrustStore {
   readonly #anchors: X509Certificate[];
   readonly #intermediates: X509Certificate[];
+  /**
+   * Chains already built, by certificate fingerprint: the same signer certificates arrive with every message, and a
+   * chain (a signature check per link) depends only on the certificate and this store. Validity dates are checked
+   * on every call.
+   */
+  readonly #chains = new Map<string, X509Certificate[] | undefined>();
 
   constructor(anchors: readonly X509Certificate[], intermediates: readonly X509Certificate[] = []) {
     this.#anchors = [...anchors];
@@ -45,7 +51,15 @@ export class TrustStore {
 
   check(cert: X509Certificate, at: Date = new Date()): CertificateCheck {
     const problems: string[] = [];
-    const chain = this.#buildChain(cert, problems);
+    const fingerprint = cert.fingerprint256;
+    let chain: X509Certificate[] | undefined;
+    if (this.#chains.has(fingerprint)) chain = this.#chains.get(fingerprint);
+    else {
+      chain = this.#buildChain(cert);
+      if (this.#chains.size >= MAX_CACHED_CHAINS) this.#chains.clear();
+      this.#chains.set(fingerprint, chain);
+    }
+    if (!chain) problems.push(`certificate "${formatName(cert.subject)}" does not chain to a configured trust anchor`);
     const trusted = chain !== undefined;
     let timeValid = true;
     for (const c of chain ?? [cert]) {
@@ -69,7 +83,7 @@ export class TrustStore {
     };
   }
 
-  #buildChain(cert: X509Certificate, problems: string[]): X509Certificate[] | undefined {
+  #buildChain(cert: X509Certificate): X509Certificate[] | undefined {
     const chain: X509Certificate[] = [cert];
     let current = cert;
     for (let depth = 0; depth < 8; depth++) {
@@ -84,10 +98,11 @@ export class TrustStore {
       chain.push(next);
       current = next;
     }
-    problems.push(`certificate "${formatName(cert.subject)}" does not chain to a configured trust anchor`);
     return undefined;
   }
 }
+
+const MAX_CACHED_CHAINS = 1024;
 
 /** `CN=Alice, OU=…` style one-line form of Node's newline-separated distinguished name. */
 export function formatName(name: string): string {
