@@ -216,6 +216,8 @@ interface StreamedAttachment {
 interface AttachmentNeed {
   readonly encryption: AttachmentRequest['encryption'];
   readonly key: Buffer | undefined;
+  /** Its key could not be unwrapped: the layer fails on it, nothing of it is decrypted. */
+  readonly keyFailed: boolean;
   readonly methods: Set<string>;
 }
 
@@ -240,8 +242,8 @@ class InnerEntity {
   #envelopeError: unknown;
   /** Digest methods the order signature uses per Content-ID. */
   readonly #orderMethods = new Map<string, Set<string>>();
-  /** What the content layer needs of each attachment (undefined: the layer does not open; nothing is decrypted). */
-  #needs: Map<string, AttachmentNeed> | undefined;
+  /** What the content layer needs of each attachment (learnt before the attachments arrive; see #scanContent). */
+  #needs = new Map<string, AttachmentNeed>();
   readonly #keyMemo = new Map<string, Buffer>();
   #current: StreamedAttachment | undefined;
   readonly #orderDigests = new Map<string, Map<string, Buffer>>();
@@ -306,10 +308,12 @@ class InnerEntity {
       orderDigest: (cid, method) => this.#orderDigests.get(cid)?.get(method),
       keyMemo: this.#keyMemo,
       resolveAttachment: (request) => {
-        const streamed = this.#attachments.get(request.refId);
-        if (streamed === undefined) return undefined;
+        // As openMessage: no part, no attachment; for a part, its key first (the layer's key errors).
+        if (!this.#parts.some((p) => p.contentId === request.refId)) return undefined;
         request.key();
+        const streamed = this.#attachments.get(request.refId);
         if (streamed instanceof OsciError) throw streamed;
+        if (!streamed) throw new OsciError('INTERNAL', `attachment ${request.refId} was not processed while it arrived`);
         for (const method of request.digestMethods) {
           if (!streamed.digests.has(method)) throw new OsciError('INTERNAL', `digest ${method} of attachment ${request.refId} was not taken while it arrived`);
         }
@@ -344,8 +348,8 @@ class InnerEntity {
     for (const method of this.#orderMethods.get(refId) ?? []) orderHashes.set(method, createHash(digestHash(method)));
     const base64 =
       (headers.get('content-transfer-encoding') ?? '').trim().toLowerCase() === 'base64' ? new Base64StreamDecoder(MIME_BASE64_IGNORED) : undefined;
-    if (!this.#needs) return { refId, headers, base64, orderHashes, content: undefined };
     const need = this.#needs.get(refId);
+    if (!this.#envelope || need?.keyFailed) return { refId, headers, base64, orderHashes, content: undefined };
     const hashes = new Map<string, Hash>();
     for (const method of need?.methods ?? []) if (method !== DIGEST_SHA256) hashes.set(method, createHash(digestHash(method)));
     const decryptor = need?.encryption && need.key ? need.encryption.algorithm.createDecryptor(need.key, need.encryption.ivLength) : undefined;
@@ -463,10 +467,10 @@ class InnerEntity {
 
   /**
    * A dry run of the content layer before the attachments arrive: which attachments it reads, with which keys and
-   * digests. Its verdicts do not count (`finish` runs the layer again with the real digests); if it fails, the
-   * attachments are only hashed for the order signature.
+   * digests. Its verdicts do not count (`finish` runs the layer again with the real digests). Where it fails, it has
+   * learnt what the layer reads before the failure — exactly what `finish` will ask for before failing the same way.
    */
-  #scanContent(envelope: OsciEnvelope): Map<string, AttachmentNeed> | undefined {
+  #scanContent(envelope: OsciEnvelope): Map<string, AttachmentNeed> {
     const needs = new Map<string, AttachmentNeed>();
     if (!CONTENT_ORDERS.has(envelope.messageType) || !envelope.contentPackage) return needs;
     try {
@@ -480,7 +484,18 @@ class InnerEntity {
           retainAttachments: false,
           keyMemo: this.#keyMemo,
           resolveAttachment: (request) => {
-            const need = needs.get(request.refId) ?? { encryption: request.encryption, key: request.key(), methods: new Set<string>() };
+            let need = needs.get(request.refId);
+            if (!need) {
+              // Whether the part exists is not known yet: a key error counts only if it does (as in openMessage).
+              let key: Buffer | undefined;
+              let keyFailed = false;
+              try {
+                key = request.key();
+              } catch {
+                keyFailed = true;
+              }
+              need = { encryption: request.encryption, key, keyFailed, methods: new Set<string>() };
+            }
             for (const m of request.digestMethods) need.methods.add(m);
             needs.set(request.refId, need);
             const digests = new Map<string, Buffer>([[DIGEST_SHA256, EMPTY]]);
@@ -497,10 +512,10 @@ class InnerEntity {
           },
         },
       );
-      return needs;
     } catch {
-      return undefined;
+      // The layer fails here; `finish` reports it.
     }
+    return needs;
   }
 }
 
