@@ -8,7 +8,8 @@ import type { MessageRecord } from '../src/spool/record.js';
 const dir = mkdtempSync(join(tmpdir(), 'efa-spool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function accepted(spool: Spool): Promise<string> {
+/** A received body in `incoming/` and its record, ready to be accepted or quarantined. */
+function received(spool: Spool): { id: string; incoming: string; record: MessageRecord } {
   const id = spool.newId();
   const incoming = join(spool.dir, 'incoming', `${id}.bin`);
   writeFileSync(incoming, 'original bytes');
@@ -23,6 +24,11 @@ async function accepted(spool: Spool): Promise<string> {
     metadata: {},
     deliveries: {},
   };
+  return { id, incoming, record };
+}
+
+async function accepted(spool: Spool): Promise<string> {
+  const { id, incoming, record } = received(spool);
   await spool.accept(incoming, record, { contents: [], attachments: [] });
   return id;
 }
@@ -53,31 +59,16 @@ describe('spool record updates', () => {
 describe('spool store failures', () => {
   it('removes a half-stored message directory and its open marker when storing fails before the record is written', async () => {
     const spool = await new Spool(join(dir, 'b')).init();
-    const id = spool.newId();
-    const incoming = join(spool.dir, 'incoming', `${id}.bin`);
-    writeFileSync(incoming, 'original bytes');
     // A record that cannot be serialised: the store fails after the directory was made and the body moved into it.
-    const record = {
-      id,
-      channel: 'osci',
-      tenant: 't',
-      receivedAt: new Date().toISOString(),
-      size: 14,
-      sha256: 'x',
-      state: 'accepted',
-      metadata: {},
-      deliveries: {},
-      broken: 1n,
-    };
-    await expect(spool.accept(incoming, record as unknown as MessageRecord, { contents: [], attachments: [] })).rejects.toThrow(/BigInt/);
+    const unserialisable = (r: MessageRecord) => ({ ...r, broken: 1n }) as unknown as MessageRecord;
+    const { id, incoming, record } = received(spool);
+    await expect(spool.accept(incoming, unserialisable(record), { contents: [], attachments: [] })).rejects.toThrow(/BigInt/);
     expect(existsSync(join(spool.dir, 'messages', id))).toBe(false);
     expect(await spool.listOpen()).not.toContain(id);
     expect(await spool.list()).not.toContain(id);
 
-    const rejected = spool.newId();
-    const body = join(spool.dir, 'incoming', `${rejected}.bin`);
-    writeFileSync(body, 'original bytes');
-    await expect(spool.quarantine(body, { ...record, id: rejected, state: 'rejected' } as unknown as MessageRecord)).rejects.toThrow(/BigInt/);
-    expect(existsSync(join(spool.dir, 'quarantine', rejected))).toBe(false);
+    const rejected = received(spool);
+    await expect(spool.quarantine(rejected.incoming, unserialisable({ ...rejected.record, state: 'rejected' }))).rejects.toThrow(/BigInt/);
+    expect(existsSync(join(spool.dir, 'quarantine', rejected.id))).toBe(false);
   });
 });
