@@ -199,12 +199,13 @@ export class PipelineWorkers {
     if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'deliver', connector: name });
     // The documents the process stage mapped and validated; a message routed before they were kept is mapped again.
-    const stored = await this.spool.storedContent(id);
     let mappedDocuments = await this.spool.mapped(id);
+    // The content is opened only when needed: to map again, or to stream forwarded attachments.
+    const stored = !mappedDocuments || mappedDocuments.some((d) => d.attachment !== undefined) ? await this.spool.storedContent(id) : undefined;
     if (!mappedDocuments) {
       const procedure = this.procedures.get(record.route.procedure);
       if (!procedure) throw new UnrecoverableError(`procedure ${record.route.procedure} is not available`);
-      mappedDocuments = (await procedure.map(this.#mappingInput(record, stored))).documents;
+      mappedDocuments = (await procedure.map(this.#mappingInput(record, stored!))).documents;
     }
     const documents: DeliveryDocument[] = mappedDocuments.map((d) => {
       if (d.data) {
@@ -212,7 +213,7 @@ export class PipelineWorkers {
         return { name: d.name, contentType: d.contentType, role: d.role, size: data.length, open: () => Readable.from([data]) };
       }
       // A forwarded attachment streams from the sealed content: never held whole, checked segment by segment.
-      const attachment = stored.attachments.find((a) => a.refId === d.attachment);
+      const attachment = stored?.attachments.find((a) => a.refId === d.attachment);
       if (!attachment) throw new UnrecoverableError(`document ${d.name} forwards attachment ${d.attachment}, which message ${id} does not have`);
       return { name: d.name, contentType: d.contentType, role: d.role, size: attachment.size, open: () => attachment.open() };
     });

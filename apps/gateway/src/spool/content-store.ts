@@ -309,12 +309,8 @@ function openVersion2(key: Buffer, aad: string, sealed: Buffer): { plaintext: Bu
     const end = Math.min(sealed.length, read + SEGMENT + TAG);
     const last = end === sealed.length;
     if (end - read < TAG) throw new Error('sealed file: truncated segment');
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last));
-    decipher.setAAD(additional);
-    decipher.setAuthTag(sealed.subarray(end - TAG, end));
     // Plaintext goes where the file began (always behind what is read): the file buffer becomes the plaintext.
-    written += decipher.update(sealed.subarray(read, end - TAG)).copy(sealed, written);
-    written += decipher.final().copy(sealed, written);
+    written += openSegment(key, prefix, additional, index, last, sealed.subarray(read, end)).copy(sealed, written);
     read = end;
   }
   if (read === HEADER) throw new Error('sealed file: no segments');
@@ -455,11 +451,16 @@ export class SealedFileReader<M> {
 
   #decrypt(index: number, stored: Buffer): Buffer {
     if (index >= this.#segments) throw new Error('sealed file: read past its last segment');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, nonce(this.#prefix, index, index === this.#segments - 1));
-    decipher.setAAD(this.#aad);
-    decipher.setAuthTag(stored.subarray(stored.length - TAG));
-    const plain = decipher.update(stored.subarray(0, stored.length - TAG));
-    decipher.final();
-    return plain;
+    return openSegment(this.#key, this.#prefix, this.#aad, index, index === this.#segments - 1, stored);
   }
+}
+
+/** Decrypts and checks one stored segment (ciphertext ‖ tag); throws if it was altered, moved or is foreign. */
+function openSegment(key: Buffer, prefix: Buffer, aad: Buffer, index: number, last: boolean, stored: Buffer): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(stored.subarray(stored.length - TAG));
+  const plain = decipher.update(stored.subarray(0, stored.length - TAG));
+  decipher.final();
+  return plain;
 }
