@@ -131,6 +131,7 @@ describe('sealed content (segmented AES-256-GCM)', () => {
     expect(Buffer.concat(streamed).equals(big)).toBe(true);
     expect(streamed.length).toBeGreaterThan(1);
     expect(() => reader.readSync({ offset: placed.offset, size: placed.size + 10_000 })).toThrow(/outside/);
+    expect(() => reader.readSync({ offset: Number.NaN, size: 10 })).toThrow(/outside/); // an entry without an offset
     expect(() => SealedFileReader.openSync(path, key, 'id-8')).toThrow();
   });
 

@@ -406,7 +406,10 @@ export class SealedFileReader<M> {
   }
 
   #check(entry: { readonly offset: number; readonly size: number }): void {
-    if (entry.offset < 0 || entry.size < 0 || entry.offset + entry.size > this.#length) throw new Error('sealed file: a part lies outside the file');
+    const { offset, size } = entry;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0 || offset + size > this.#length) {
+      throw new Error('sealed file: a part lies outside the file');
+    }
   }
 
   async *#slices(offset: number, size: number): AsyncGenerator<Buffer> {
