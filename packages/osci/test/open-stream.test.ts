@@ -1,9 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { certificateId } from '../src/build/certificates.js';
+import { composeMessage } from '../src/build/compose.js';
+import { gcmMethod } from '../src/build/content.js';
+import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
 import { buildAcceptDelivery } from '../src/build/orders.js';
+import { NS_DECLS } from '../src/build/xml-writer.js';
+import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
 import { openMessage, type OpenedMessage, type OpenOptions } from '../src/open-message.js';
 import { MessageStreamOpener, openMessageFile } from '../src/open-stream.js';
 import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex, vectorMeta } from './support/vectors.js';
@@ -211,6 +217,61 @@ describe('MessageStreamOpener on large and damaged messages', () => {
     }
     expect(caught).toBe(full);
     expect(() => openMessage(raw, { ...options, retainAttachments: false, onAttachmentData: failingSink() })).toThrow(full);
+  });
+
+  it('fails like openMessage when the content layer breaks at a second attachment, after a first valid one has streamed', () => {
+    // A hand-made content layer: the first attachment's key comes in MgmtData (valid), the second's is wrapped for a
+    // reader we do not hold (CONTENT_NO_KEY) — the layer fails only once the first attachment was read.
+    const key = randomBytes(32);
+    const first = Buffer.alloc(300 * 1024, 9);
+    const iv = randomBytes(12);
+    const encryptedData = (refId: string, keyInfo: string) =>
+      `<xenc:EncryptedData Id="Attachment${refId}" MimeType="text/xml">${gcmMethod()}` +
+      `<ds:KeyInfo>${keyInfo}</ds:KeyInfo><xenc:CipherData><xenc:CipherReference URI="cid:${refId}"><xenc:Transforms>` +
+      `<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#base64"/></xenc:Transforms></xenc:CipherReference></xenc:CipherData></xenc:EncryptedData>`;
+    const foreignKey =
+      `<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#rsa-oaep"/><ds:KeyInfo>` +
+      `<ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#nobody"/></ds:KeyInfo>` +
+      `<xenc:CipherData><xenc:CipherValue>${randomBytes(512).toString('base64')}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>`;
+    const contentPackage =
+      `<osci:ContentContainer ${NS_DECLS} Id="cc1"><osci:Content Id="c1" href="cid:first.bin"/><osci:Content Id="c2" href="cid:second.bin"/>` +
+      encryptedData('first.bin', `<ds:MgmtData>${key.toString('base64')}</ds:MgmtData>`) +
+      encryptedData('second.bin', foreignKey) +
+      `</osci:ContentContainer>`;
+    const signer = { role: 'SignatureCertificateIntermediary' as const, certificate: intermediary.signature.certificate };
+    const part = (contentId: string, body: Buffer) => ({ contentId, contentType: 'application/octet-stream', transferEncoding: 'binary' as const, body });
+    const raw = Buffer.concat(
+      composeMessage(
+        {
+          type: 'acceptDelivery',
+          controlBlock: { challenge: 'c2Vjb25kLWtleQ==' },
+          signature: { block: 'ClientSignature', identity: intermediary.signature, certificateId: certificateId(signer) },
+          orderInner:
+            `<osci:ProcessCardBundle><osci:MessageId>${Buffer.from('stream-second-key').toString('base64')}</osci:MessageId>` +
+            `<osci:ProcessCard RecentModification="2026-01-01T00:00:00Z"><osci:Creation><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Creation>` +
+            `<osci:Forwarding><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Forwarding></osci:ProcessCard><osci:InspectionReport/></osci:ProcessCardBundle>`,
+          intermediaryCertificates: [{ role: 'CipherCertificateIntermediary', certificate: intermediary.cipherCertificate }, signer],
+          nonIntermediaryCertificates: [{ role: 'CipherCertificateAddressee', certificate: demoKey('bob_cipher_4096').certificate }],
+          contentPackage,
+          attachments: [part('first.bin', encryptGcm(AES256_GCM, key, iv, first)), part('second.bin', randomBytes(100 * 1024))],
+          transportRecipient: demoKey('bob_cipher_4096').certificate,
+        },
+        DEFAULT_BUILD_CONTEXT,
+      ).chunks,
+    );
+    const expected = observe(() => openMessage(raw, { ...options, retainAttachments: false }));
+    // The message itself opens (order signature valid); its content layer does not.
+    expect(expected).toMatchObject({
+      messageId: 'stream-second-key',
+      signatures: [{ scope: 'order', valid: true }],
+      content: { error: { reason: 'CONTENT_NO_KEY' } },
+    });
+    for (const slice of [7, 4096, 65536]) {
+      const received = new Map<string, Buffer[]>();
+      expect(observe(streamed(raw, slice, options, received).opened)).toEqual(expected);
+      // The second attachment's key failed: nothing of it is decrypted or handed on.
+      expect(received.has('second.bin')).toBe(false);
+    }
   });
 
   it('stops at the size limit while the message arrives', () => {
