@@ -4,7 +4,7 @@
  * (REDIS_URL or 127.0.0.1:6379) and ../shared/osci-vectors (the demo PKI of the reference implementation).
  */
 import { constants, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadPkcs12 } from '@efa-gateway/osci';
@@ -143,15 +143,43 @@ async function gatewayRss(): Promise<number> {
   return total;
 }
 
-/** CPU seconds (user + system) used so far by the gateway processes. */
-async function gatewayCpuSeconds(): Promise<number> {
-  let ticks = 0;
+/** CPU seconds used so far by the gateway processes: user and system (kernel) time. */
+async function gatewayCpu(): Promise<{ user: number; system: number }> {
+  let user = 0;
+  let system = 0;
   for (const pid of await gatewayPids()) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    user += Number(fields[11] ?? 0) / 100;
+    system += Number(fields[12] ?? 0) / 100;
   }
-  return ticks / 100;
+  return { user, system };
+}
+
+/** CPU seconds per thread of the gateway processes (BENCH_THREADS=1 prints where the CPU time of the small messages went). */
+async function threadCpu(): Promise<Map<string, { user: number; system: number }>> {
+  const byName = new Map<string, { user: number; system: number }>();
+  for (const pid of await gatewayPids()) {
+    const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    for (const tid of tids) {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))} ${tid === String(pid) ? 'main' : tid}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, { user: Number(fields[11] ?? 0) / 100, system: Number(fields[12] ?? 0) / 100 });
+    }
+  }
+  return byName;
+}
+
+/** Jiffies of the whole machine (/proc/stat): busy and idle (incl. waiting for the disk). */
+async function machineCpu(): Promise<{ busy: number; idle: number; iowait: number }> {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = (await readFile('/proc/stat', 'utf8'))
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { busy: user! + nice! + system! + irq! + softirq! + steal!, idle: idle!, iowait: iowait! };
 }
 
 /** Waits until n messages reached a final state (cheap to poll: two directory listings), then checks they were delivered. */
@@ -170,7 +198,9 @@ const bodies = Array.from({ length: SMALL }, (_, i) => acceptDelivery(`bench-sma
 let peakRss = 0;
 const sampler = setInterval(() => void gatewayRss().then((r) => (peakRss = Math.max(peakRss, r))), 50);
 const latencies: number[] = [];
-const cpuBefore = await gatewayCpuSeconds();
+const cpuBefore = await gatewayCpu();
+const threadsBefore = await threadCpu();
+const machineBefore = await machineCpu();
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -186,7 +216,12 @@ await Promise.all(
 const answered = performance.now();
 await waitDelivered(SMALL);
 const delivered = performance.now();
-const cpuSmall = (await gatewayCpuSeconds()) - cpuBefore;
+const cpuAfter = await gatewayCpu();
+const threadsAfter = await threadCpu();
+const machineAfter = await machineCpu();
+const cpuUser = cpuAfter.user - cpuBefore.user;
+const cpuSystem = cpuAfter.system - cpuBefore.system;
+const cpuSmall = cpuUser + cpuSystem;
 latencies.sort((a, b) => a - b);
 /** The p-th percentile of sorted figures, or '–' when nothing was measured. */
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]?.toFixed(1) ?? '–';
@@ -236,9 +271,24 @@ if (SMALL > 0) {
   row(
     'gateway CPU time per small message',
     `${((cpuSmall * 1000) / SMALL).toFixed(1)} ms`,
-    `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average`,
+    `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average; ${((cpuSystem * 1000) / SMALL).toFixed(1)} ms of it in the kernel`,
   );
   row(`answer latency p50 / p99 (${CONCURRENCY} senders)`, `${pct(50)} / ${pct(99)} ms`);
+  if (process.env.BENCH_THREADS) {
+    const [busy, idle, iowait] = (['busy', 'idle', 'iowait'] as const).map((k) => machineAfter[k] - machineBefore[k]);
+    row(
+      '  the machine meanwhile',
+      `${((100 * busy!) / (busy! + idle! + iowait!)).toFixed(0)} % busy`,
+      `${((100 * iowait!) / (busy! + idle! + iowait!)).toFixed(0)} % waiting for the disk`,
+    );
+    const perMessage = (seconds: number) => `${((seconds * 1000) / SMALL).toFixed(1)} ms`;
+    const spent = [...threadsAfter].map(([name, after]) => {
+      const before = threadsBefore.get(name) ?? { user: 0, system: 0 };
+      return { name, user: after.user - before.user, system: after.system - before.system };
+    });
+    for (const t of spent.sort((a, b) => b.user + b.system - (a.user + a.system)))
+      if (t.user + t.system >= 0.05) row(`  of it in thread ${t.name}`, perMessage(t.user + t.system), `${perMessage(t.system)} in the kernel`);
+  }
 }
 if (PACED > 0)
   row(`answer latency p50 / p99 at ${RATE} msg/s offered`, `${pacedPct(50)} / ${pacedPct(99)} ms`, `${PACED} messages; target p99 ≤ 50 ms at 50 msg/s`);
