@@ -245,6 +245,44 @@ describe('intake edge cases', () => {
     }
   });
 
+  it('answers 9000 and keeps nothing when the body cannot be made durable after it was opened while arriving; the retry is accepted', async () => {
+    const gw = await startTestGateway();
+    const spool = gw.gateway.spool;
+    const receive = spool.receive.bind(spool);
+    try {
+      const { acceptDelivery } = await import('./messages.js');
+      const body = acceptDelivery('fsync-fails-large', Buffer.alloc(3 * 1024 * 1024, 3));
+      let failed = 0;
+      // Every byte arrives (the opener concludes: verifies, seals, signs), then flushing the body fails — as Spool.receive
+      // fails on a disk error: the partial body is removed and the error thrown.
+      spool.receive = async (...args: Parameters<typeof receive>) => {
+        const received = await receive(...args);
+        await new Promise((r) => setTimeout(r, 500)); // let the conclusion finish first
+        await rm(received.path, { force: true });
+        failed++;
+        throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', syscall: 'fsync' });
+      };
+      expect(await answerOf(await post(gw.url, body))).toMatchObject({ type: 'soapFault', codes: ['9000'] });
+      expect(failed).toBe(1);
+      await until('cleaned up', async () =>
+        readdirSync(join(gw.dataDir, 'spool', 'incoming')).length === 0 && gw.gateway.memory.reservedBytes === 0 ? true : undefined,
+      );
+      expect(await spool.list()).toEqual([]);
+      expect(await spool.listQuarantine()).toEqual([]);
+      expect(await spool.findByMessageId('bob', 'fsync-fails-large')).toBeUndefined();
+
+      // Nothing was acknowledged; the intermediary's retry is accepted and delivered as a first delivery.
+      spool.receive = receive;
+      expect(await answerOf(await post(gw.url, body))).toMatchObject({ codes: ['0800'], signed: true });
+      const id = await spool.findByMessageId('bob', 'fsync-fails-large');
+      await until('delivered', async () => ((await spool.get(id!))?.state === 'delivered' ? true : undefined));
+    } finally {
+      spool.receive = receive;
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps nothing of an upload the client aborts, and answers 9100 to a body over the size limit', async () => {
     const gw = await startTestGateway({ limits: { maxMessageBytes: 64 * 1024 } });
     try {
