@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { fsyncDescriptor } from '@efa-gateway/connectors';
+import { fsyncDescriptor } from '@efa-gateway/connectors/fs';
 
 /**
  * Opened content at rest, encrypted with the spool's local key: personal data never lies on disk in plaintext.

@@ -9,4 +9,4 @@ export {
   readSmallFile,
   writeNewFileSynced,
   writeSmallFileAtomically as writeDurably,
-} from '@efa-gateway/connectors';
+} from '@efa-gateway/connectors/fs';

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from './forge.js';
 import { identityFromPem, type KeyIdentity } from './keystore.js';
 
 /** A self-contained demo PKI: one CA and the cipher/signature identities of the parties of an OSCI delivery. */
@@ -24,13 +25,21 @@ export function createDemoPki(options: { readonly bits?: number; readonly validD
   const bits = options.bits ?? 3072;
   const days = options.validDays ?? 3650;
   const caKeys = rsa(bits);
-  const caName = [{ name: 'commonName', value: 'efa-gateway Demo CA' }, { name: 'organizationName', value: 'efa-gateway demo' }, { name: 'countryName', value: 'DE' }];
+  const caName = [
+    { name: 'commonName', value: 'efa-gateway Demo CA' },
+    { name: 'organizationName', value: 'efa-gateway demo' },
+    { name: 'countryName', value: 'DE' },
+  ];
   const caCert = certificate(caKeys, caName, caName, caKeys.privateKey, days, true, 1);
   const pem: Record<string, { certificate: string; privateKey: string }> = {};
   let serial = 2;
   const issue = (name: string, usage: 'cipher' | 'signature'): KeyIdentity => {
     const keys = rsa(bits);
-    const subject = [{ name: 'commonName', value: name }, { name: 'organizationName', value: 'efa-gateway demo' }, { name: 'countryName', value: 'DE' }];
+    const subject = [
+      { name: 'commonName', value: name },
+      { name: 'organizationName', value: 'efa-gateway demo' },
+      { name: 'countryName', value: 'DE' },
+    ];
     const certPem = certificate(keys, subject, caName, caKeys.privateKey, days, false, serial++, usage);
     const id = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
     pem[id] = { certificate: certPem, privateKey: keys.pkcs8 };
@@ -56,7 +65,12 @@ interface RsaKeys {
 }
 
 function rsa(bits: number): RsaKeys {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const forge = nodeForge();
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: bits,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   return { forgePublic: forge.pki.publicKeyFromPem(publicKey), privateKey: forge.pki.privateKeyFromPem(privateKey), pkcs8: privateKey };
 }
 
@@ -70,6 +84,7 @@ function certificate(
   serial: number,
   usage?: 'cipher' | 'signature',
 ): string {
+  const forge = nodeForge();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.forgePublic;
   cert.serialNumber = serial.toString(16).padStart(2, '0');
@@ -90,6 +105,7 @@ function certificate(
 
 /** PKCS#12 (AES-256, SHA-256 MAC) of a PEM key and certificate, e.g. to write a demo identity to disk. */
 export function toPkcs12(certificatePem: string, privateKeyPem: string, passphrase: string, chain: readonly string[] = []): Buffer {
+  const forge = nodeForge();
   const key = forge.pki.privateKeyFromPem(privateKeyPem);
   const certs = [certificatePem, ...chain].map((p) => forge.pki.certificateFromPem(p));
   const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, passphrase, { algorithm: 'aes256', generateLocalKeyId: true, friendlyName: 'efa-gateway' });

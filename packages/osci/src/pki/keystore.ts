@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from './forge.js';
 import { OsciError } from '../lib/errors.js';
 
 /** A private key with its certificate, e.g. one tenant's cipher or signature identity. */
@@ -23,6 +24,7 @@ export function sha256Hex(data: Buffer): string {
  * OpenSSL 3 refuses without `-legacy`) and returns the private key with the certificate that matches it.
  */
 export function loadPkcs12(data: Buffer, passphrase: string): KeyIdentity {
+  const forge = nodeForge();
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary')));
@@ -51,7 +53,7 @@ export function identityFromPem(certificatePem: string | Buffer, privateKeyPem: 
   const privateKey = createPrivateKey(privateKeyPem);
   if (!certificate.checkPrivateKey(privateKey)) throw new OsciError('KEYSTORE_INVALID', 'certificate does not match the private key');
   let forgeKey: forge.pki.rsa.PrivateKey | undefined;
-  return identity(certificate, certificate.raw, privateKey, () => (forgeKey ??= forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey));
+  return identity(certificate, certificate.raw, privateKey, () => (forgeKey ??= nodeForge().pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey));
 }
 
 function identity(certificate: X509Certificate, der: Buffer, privateKey: KeyObject, forgeKey: () => forge.pki.rsa.PrivateKey): KeyIdentity {
