@@ -50,7 +50,7 @@ const config = {
     openThreads: OPEN_THREADS === 'auto' ? 'auto' : Number(OPEN_THREADS),
   },
   limits: { maxMessageBytes: 1024 * 1024 * 1024 },
-  pipeline: { prefix: `bench-${Date.now()}`, concurrency: 8, backoffMs: 200 },
+  pipeline: { prefix: `bench-${Date.now()}`, concurrency: Number(process.env.BENCH_PIPELINE_CONCURRENCY ?? 8), backoffMs: 200 },
   tenants: [
     {
       id: 'bob',

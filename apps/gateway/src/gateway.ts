@@ -10,6 +10,8 @@ import { PipelineWorkers } from './pipeline/workers.js';
 import { loadRegistry } from './mapping/registry.js';
 import { Spool } from './spool/spool.js';
 import { OpenPool } from './http/open-pool.js';
+import { OPEN_WORKER_SOURCE_ENTRY, openWorkerBundle } from './http/worker-bundle.js';
+import { errorSummary } from './http/osci-intake.js';
 import { MemoryBudget } from './ops/memory-budget.js';
 import { applyPickup, expirePickups } from './pipeline/pickup.js';
 import type { PickupUpdate } from '@efa-gateway/connectors';
@@ -70,9 +72,18 @@ export class Gateway {
     void this.sweep();
     let port = 0;
     if (this.options.http ?? true) {
-      this.#opener = new OpenPool(this.runtime, this.spool.contentKey, this.runtime.config.http.openThreads);
+      this.#opener = new OpenPool(this.runtime, this.spool.contentKey, this.runtime.config.http.openThreads, await this.#openWorkerFile());
       const opener = this.#opener;
-      const app = createApp({ runtime: this.runtime, spool: this.spool, queues: this.queues, logger: this.logger, metrics: this.metrics, redisReady: () => this.redisReady(), opener, memory: this.memory });
+      const app = createApp({
+        runtime: this.runtime,
+        spool: this.spool,
+        queues: this.queues,
+        logger: this.logger,
+        metrics: this.metrics,
+        redisReady: () => this.redisReady(),
+        opener,
+        memory: this.memory,
+      });
       const { host, port: wanted } = this.runtime.config.http;
       this.#server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(wanted, host, (error?: Error) => (error ? reject(error) : resolve(s)));
@@ -111,6 +122,17 @@ export class Gateway {
 
   reconcile(): Promise<number> {
     return this.#reconciler.run();
+  }
+
+  /** The bundled entry of the open threads, or the TypeScript sources if it cannot be built (then each thread needs ≈ 30 MiB more). */
+  async #openWorkerFile(): Promise<string> {
+    if (this.runtime.config.http.openThreads === 0) return OPEN_WORKER_SOURCE_ENTRY; // opened inline: no threads
+    try {
+      return await openWorkerBundle(join(this.runtime.dataDir, 'cache'));
+    } catch (error) {
+      this.logger.warn({ err: errorSummary(error) }, 'could not bundle the open worker: its threads load the TypeScript sources');
+      return OPEN_WORKER_SOURCE_ENTRY;
+    }
   }
 
   async stop(): Promise<void> {

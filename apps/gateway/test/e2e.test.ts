@@ -283,6 +283,22 @@ describe('intake edge cases', () => {
     }
   });
 
+  it('runs its open threads from the TypeScript sources, with a warning, when the worker bundle cannot be written', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dataDir = await mkdtemp(join(tmpdir(), 'efa-gw-nocache-'));
+    await writeFile(join(dataDir, 'cache'), 'not a directory');
+    const gw = await startTestGateway({ dataDir, http: { host: '127.0.0.1', port: 0, openThreads: 1 } });
+    try {
+      expect(gw.logs.some((l) => l.includes('could not bundle the open worker'))).toBe(true);
+      expect(await answerOf(await post(gw.url, await vector('b-accept-delivery')))).toMatchObject({ codes: ['0800'], signed: true });
+    } finally {
+      await gw.gateway.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(join(gw.outbox, '..'), { recursive: true, force: true }); // the directory the helper made for the outbox
+    }
+  });
+
   it('keeps nothing of an upload the client aborts, and answers 9100 to a body over the size limit', async () => {
     const gw = await startTestGateway({ limits: { maxMessageBytes: 64 * 1024 } });
     try {

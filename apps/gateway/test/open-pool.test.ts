@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OpenPool } from '../src/http/open-pool.js';
+import { OPEN_WORKER_SOURCE_ENTRY, openWorkerBundle } from '../src/http/worker-bundle.js';
 import { STREAM_OPEN_FROM_BYTES } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
 import { bobRuntime, VECTORS } from './support.js';
@@ -12,8 +13,11 @@ const runtime = bobRuntime();
 const key = Buffer.alloc(32, 7);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const pools: OpenPool[] = [];
+const cacheDir = await mkdtemp(join(tmpdir(), 'efa-bundle-'));
+const bundle = () => openWorkerBundle(cacheDir);
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
+  await rm(cacheDir, { recursive: true, force: true });
 });
 
 describe('OpenPool (the intake CPU work on worker threads)', () => {
@@ -31,10 +35,15 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
     { vector: 'b-accept-delivery', how: 'read whole' },
     { vector: 'c-accept-5mb-attachment', how: 'opened while read, attachments sealed as they are decrypted' },
   ];
-  for (const threads of [2, 0] as const)
+  const modes = [
+    { threads: 2, entry: 'bundle', label: 'on worker threads running the bundle' },
+    { threads: 2, entry: 'sources', label: 'on worker threads loading the TypeScript sources' },
+    { threads: 0, entry: 'sources', label: 'inline' },
+  ] as const;
+  for (const { threads, entry, label } of modes)
     for (const { vector, how } of cases)
-      it(`opens, seals and answers ${vector} (${how}) ${threads ? 'on worker threads' : 'inline'}, and rejects a broken one with its code`, async () => {
-        const pool = new OpenPool(runtime, key, threads);
+      it(`opens, seals and answers ${vector} (${how}) ${label}, and rejects a broken one with its code`, async () => {
+        const pool = new OpenPool(runtime, key, threads, entry === 'bundle' ? await bundle() : OPEN_WORKER_SOURCE_ENTRY);
         pools.push(pool);
         expect(pool.threads).toBe(threads);
         const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
@@ -73,6 +82,31 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
           await rm(dir, { recursive: true, force: true });
         }
       });
+
+  it('opens a legacy message (AES-CBC, rsa-1_5 — node-forge, loaded on first use) on threads running the bundle when legacy algorithms are allowed', async () => {
+    const legacy = bobRuntime({ security: { allowLegacyAlgorithms: true } });
+    const pool = new OpenPool(legacy, key, 1, await bundle());
+    pools.push(pool);
+    const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
+    try {
+      const path = join(VECTORS, 'cases/c-accept-legacy-cbc-rsa15/request.bin');
+      const meta = JSON.parse(await readFile(join(VECTORS, 'cases/c-accept-legacy-cbc-rsa15/meta.json'), 'utf8')) as { message_id: string };
+      const outcome = await pool.open({ id: 'spool-legacy', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(dir, 'sealed') });
+      expect(outcome).toMatchObject({ kind: 'opened', messageId: meta.message_id });
+      expect(outcome.kind === 'opened' && outcome.contentError).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps one bundle per content in the cache directory (0600) and builds it once per process', async () => {
+    const first = await bundle();
+    expect(await bundle()).toBe(first);
+    expect(first.startsWith(cacheDir)).toBe(true);
+    expect((await stat(first)).mode & 0o777).toBe(0o600);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(cacheDir)).filter((n) => n.endsWith('.mjs'))).toEqual([first.slice(cacheDir.length + 1)]);
+  });
 
   it('fails without a verdict when the content cannot be sealed (a local failure: the sender is asked to try again)', async () => {
     const pool = new OpenPool(runtime, key, 0);

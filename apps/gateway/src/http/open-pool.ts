@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/load.js';
 import { portableTenant, runOpenTask, type OpenContext, type OpenOutcome, type OpenTask } from './open-task.js';
 import type { OpenWorkerData } from './open-worker.js';
+import { OPEN_WORKER_SOURCE_ENTRY } from './worker-bundle.js';
 
 /**
  * Runs the CPU-bound part of the intake (open, verify, seal, sign the answer — three RSA-4096 private operations per
@@ -15,7 +17,11 @@ export class OpenPool {
   /** What opening needs in this thread (the intake opens large messages while they arrive, see EarlyOpener). */
   readonly context: OpenContext;
 
-  constructor(runtime: RuntimeConfig, spoolKey: Buffer, threads: number | 'auto') {
+  /**
+   * `workerFile`: the threads' entry — the bundle from `openWorkerBundle` (plain JavaScript), or by default the
+   * TypeScript sources (each thread then registers a TypeScript loader).
+   */
+  constructor(runtime: RuntimeConfig, spoolKey: Buffer, threads: number | 'auto', workerFile: string = OPEN_WORKER_SOURCE_ENTRY) {
     // `auto`: the cores shared among the configured cluster processes (each runs its own pool).
     const wanted = runtime.config.http.processes;
     const processes = wanted === 'auto' ? availableParallelism() : wanted;
@@ -40,7 +46,7 @@ export class OpenPool {
       maxMessageBytes: runtime.config.limits.maxMessageBytes,
     };
     this.#pool = new Piscina({
-      filename: new URL('./open-worker.mjs', import.meta.url).href,
+      filename: pathToFileURL(workerFile).href,
       minThreads: count,
       maxThreads: count,
       // Tasks queue up to a bounded depth; beyond it the intake answers 9000 (busy) instead of piling up memory.
@@ -49,7 +55,7 @@ export class OpenPool {
       // A small young generation: an open task's garbage is short-lived, and the default (up to 3 × 16 MiB touched per
       // thread) only costs resident memory — measured ≈ 25 MiB less per thread, no loss of speed.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
-      // Not the parent's flags (a test runner's loader, --cpu-prof …): the entry registers its own TypeScript loader.
+      // Not the parent's flags (a test runner's loader, --cpu-prof …): the bundle needs none, the sources register their own.
       execArgv: [],
       workerData,
     });
