@@ -71,8 +71,16 @@ const port = await new Promise<number>((resolvePort) => {
 });
 config.http.port = port;
 await writeFile(join(dataDir, 'gateway.yaml'), stringify(config));
-// BENCH_NODE_ARGS: extra Node flags for the gateway process (e.g. --cpu-prof --cpu-prof-dir=DIR for profiling).
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// The gateway runs with the Node flags of `pnpm gateway` (package.json), plus BENCH_NODE_ARGS (e.g. --cpu-prof
+// --cpu-prof-dir=DIR for profiling).
+const rootScripts = (JSON.parse(await readFile(join(import.meta.dirname, '../../../package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const gatewayFlags =
+  /^node ((?:--\S+ )*)--import tsx /
+    .exec(rootScripts.gateway ?? '')?.[1]
+    ?.trim()
+    .split(' ')
+    .filter(Boolean) ?? [];
+const nodeArgs = [...gatewayFlags, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const child = spawn(
   process.execPath,
   [...nodeArgs, '--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'start', '--config', join(dataDir, 'gateway.yaml')],
