@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 // Count the fsync calls that reach the file system (the real fsync still runs).
-const calls = vi.hoisted(() => ({ fsync: 0 }));
+const calls = vi.hoisted(() => ({ fsync: 0, fdatasync: 0 }));
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof NodeFs>();
   return {
@@ -14,10 +14,15 @@ vi.mock('node:fs', async (importOriginal) => {
       calls.fsync++;
       fs.fsync(fd, cb);
     },
+    fdatasync: (fd: number, cb: (error: NodeJS.ErrnoException | null) => void) => {
+      calls.fdatasync++;
+      fs.fdatasync(fd, cb);
+    },
   };
 });
 
-const { appendDurably, fsyncDirectory, readSmallFile, writeNewFileSynced, writeSmallFileAtomically } = await import('../src/lib/fs-atomic.js');
+const { appendDurably, EarlyFlush, fsyncDirectory, readSmallFile, writeFileDurably, writeNewFileSynced, writeSmallFileAtomically } =
+  await import('../src/lib/fs-atomic.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-atomic-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,5 +50,55 @@ describe('durable small-file primitives', () => {
     expect((await readSmallFile(join(dir, 'log'))).toString()).toBe('one\ntwo\n');
     // Above the synchronous limit the read goes through the thread pool, with the same result.
     expect((await readSmallFile(join(dir, 'log'), 2)).toString()).toBe('one\ntwo\n');
+  });
+});
+
+describe('EarlyFlush (large files go to the disk while they are written)', () => {
+  it('starts one fdatasync per threshold of written bytes, never two at once, and settles', async () => {
+    const { openSync, closeSync, writeSync } = await import('node:fs');
+    const fd = openSync(join(dir, 'early.bin'), 'w');
+    try {
+      calls.fdatasync = 0;
+      const early = new EarlyFlush(fd, 1000);
+      writeSync(fd, Buffer.alloc(999));
+      early.wrote(999);
+      expect(calls.fdatasync).toBe(0);
+      writeSync(fd, Buffer.alloc(10));
+      early.wrote(10);
+      expect(calls.fdatasync).toBe(1);
+      early.wrote(5000); // while the first runs: counted, not started
+      expect(calls.fdatasync).toBe(1);
+      await early.settle();
+      early.wrote(1000);
+      expect(calls.fdatasync).toBe(2);
+      await early.settle();
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('keeps the error of an fdatasync and throws it from settle (the kernel reports a write-back error only once)', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    const fd = openSync('/dev/null', 'r'); // fdatasync: EINVAL
+    try {
+      const early = new EarlyFlush(fd, 1);
+      early.wrote(1);
+      await expect(early.settle()).rejects.toMatchObject({ code: 'EINVAL' });
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('is used by writeFileDurably: a 20 MiB file is flushed on the way, and written whole', async () => {
+    const { Readable } = await import('node:stream');
+    const { createHash } = await import('node:crypto');
+    const chunks = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1024 * 1024, i));
+    calls.fdatasync = 0;
+    const path = join(dir, 'large.bin');
+    const size = await writeFileDurably(path, Readable.from(chunks), 0o600, new AbortController().signal);
+    expect(size).toBe(20 * 1024 * 1024);
+    expect(calls.fdatasync).toBeGreaterThanOrEqual(1);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(sha(readFileSync(path))).toBe(sha(Buffer.concat(chunks)));
   });
 });

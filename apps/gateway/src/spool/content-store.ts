@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { fsyncDescriptor } from '@efa-gateway/connectors/fs';
+import { EarlyFlush, fsyncDescriptor } from '@efa-gateway/connectors/fs';
 
 /**
  * Opened content at rest, encrypted with the spool's local key: personal data never lies on disk in plaintext.
@@ -70,12 +70,15 @@ export class SealedWriter {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #closed = false;
+  /** A large file goes to the disk while it is written (see EarlyFlush). */
+  readonly #early: EarlyFlush;
 
   constructor(path: string, key: Buffer, aad: string) {
     this.#path = path;
     this.#key = key;
     this.#aad = Buffer.from(aad);
     this.#fd = openSync(path, 'wx', 0o600);
+    this.#early = new EarlyFlush(this.#fd);
     this.#pending.push(MAGIC, this.#prefix);
     this.#pendingBytes = HEADER;
   }
@@ -121,7 +124,11 @@ export class SealedWriter {
 
   /** Writes the sealed segments so far (blocking: for worker threads). */
   flushSync(): void {
-    for (let buffers = this.#take(); buffers.length > 0;) buffers = afterWrite(buffers, writevSync(this.#fd, buffers.slice(0, IOV_MAX)));
+    for (let buffers = this.#take(); buffers.length > 0;) {
+      const written = writevSync(this.#fd, buffers.slice(0, IOV_MAX));
+      this.#early.wrote(written);
+      buffers = afterWrite(buffers, written);
+    }
   }
 
   /** Writes the sealed segments so far on the thread pool. */
@@ -130,6 +137,7 @@ export class SealedWriter {
       const written = await new Promise<number>((resolve, reject) =>
         writev(this.#fd, buffers.slice(0, IOV_MAX), (error, n) => (error ? reject(error) : resolve(n))),
       );
+      this.#early.wrote(written);
       buffers = afterWrite(buffers, written);
     }
   }
@@ -154,6 +162,7 @@ export class SealedWriter {
     this.#seal(true);
     try {
       this.flushSync();
+      await this.#early.settle();
       await fsyncDescriptor(this.#fd);
     } finally {
       this.#close();
@@ -161,6 +170,7 @@ export class SealedWriter {
   }
 
   abort(): void {
+    // An early fdatasync still running only finds the file removed or its descriptor closed: nothing to wait for.
     this.#close();
     try {
       unlinkSync(this.#path);

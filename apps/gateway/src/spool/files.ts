@@ -4,6 +4,7 @@
  */
 export {
   appendDurably,
+  EarlyFlush,
   fsyncDirectory as fsyncDir,
   fsyncFile,
   readSmallFile,

@@ -14,7 +14,7 @@ import {
   type ContentBundle,
   type ContentManifest,
 } from './content-store.js';
-import { appendDurably, fsyncDir, fsyncFile, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
+import { appendDurably, EarlyFlush, fsyncDir, fsyncFile, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
 /** An entry of the kept mapped output: a document's bytes follow in the file, a forwarded attachment's do not. */
@@ -119,6 +119,9 @@ export class Spool {
     let size = 0;
     // flush: the descriptor is fsync'd before it is closed, so the body is durable when the pipeline resolves.
     const out = createWriteStream(path, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
+    // A large body goes to the disk while it arrives, so that the closing fsync has little left to wait for.
+    let early: EarlyFlush | undefined;
+    out.once('open', (fd: number) => (early = new EarlyFlush(fd)));
     try {
       await pipeline(
         body,
@@ -129,8 +132,10 @@ export class Spool {
             hash.update(chunk);
             tap?.(chunk);
             yield chunk;
+            early?.wrote(chunk.length);
           }
           allRead?.();
+          await early?.settle(); // before the stream's closing fsync and close
         },
         out,
       );
