@@ -21,7 +21,7 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { appendDurably, EarlyFlush, fsyncDirectory, readSmallFile, writeFileDurably, writeNewFileSynced, writeSmallFileAtomically } =
+const { appendDurably, EarlyFlush, fsyncDirectory, readSmallFile, remainderAfter, writeFileDurably, writeNewFileSynced, writeSmallFileAtomically } =
   await import('../src/lib/fs-atomic.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'fs-atomic-'));
@@ -100,5 +100,23 @@ describe('EarlyFlush (large files go to the disk while they are written)', () =>
     expect(calls.fdatasync).toBeGreaterThanOrEqual(1);
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(readFileSync(path))).toBe(sha(Buffer.concat(chunks)));
+  });
+});
+
+describe('writeFileDurably gathers chunks into vectored writes', () => {
+  it('writes many tiny chunks (more than one vectored write takes) in order', async () => {
+    const { Readable } = await import('node:stream');
+    const chunks = Array.from({ length: 3000 }, (_, i) => Buffer.from([i % 251]));
+    const path = join(dir, 'tiny-chunks.bin');
+    expect(await writeFileDurably(path, Readable.from(chunks), 0o600, new AbortController().signal)).toBe(3000);
+    expect(readFileSync(path).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('continues a partial vectored write where it stopped', () => {
+    const b = [Buffer.from('abc'), Buffer.from('de'), Buffer.from('fgh')];
+    expect(remainderAfter(b, 0).map(String)).toEqual(['abc', 'de', 'fgh']);
+    expect(remainderAfter(b, 4).map(String)).toEqual(['e', 'fgh']);
+    expect(remainderAfter(b, 5).map(String)).toEqual(['fgh']);
+    expect(remainderAfter(b, 8)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { EarlyFlush, fsyncDescriptor } from '@efa-gateway/connectors/fs';
+import { EarlyFlush, fsyncDescriptor, IOV_MAX, remainderAfter } from '@efa-gateway/connectors/fs';
 
 /**
  * Opened content at rest, encrypted with the spool's local key: personal data never lies on disk in plaintext.
@@ -127,7 +127,7 @@ export class SealedWriter {
     for (let buffers = this.#take(); buffers.length > 0;) {
       const written = writevSync(this.#fd, buffers.slice(0, IOV_MAX));
       this.#early.wrote(written);
-      buffers = afterWrite(buffers, written);
+      buffers = remainderAfter(buffers, written);
     }
   }
 
@@ -138,7 +138,7 @@ export class SealedWriter {
         writev(this.#fd, buffers.slice(0, IOV_MAX), (error, n) => (error ? reject(error) : resolve(n))),
       );
       this.#early.wrote(written);
-      buffers = afterWrite(buffers, written);
+      buffers = remainderAfter(buffers, written);
     }
   }
 
@@ -184,18 +184,6 @@ export class SealedWriter {
     this.#closed = true;
     closeSync(this.#fd);
   }
-}
-
-const IOV_MAX = 1024;
-
-/** What is left of `buffers` after a (possibly partial) vectored write of `written` bytes. */
-function afterWrite(buffers: Buffer[], written: number): Buffer[] {
-  let i = 0;
-  let n = written;
-  while (i < buffers.length && n >= buffers[i]!.length) n -= buffers[i++]!.length;
-  const rest = buffers.slice(i);
-  if (n > 0) rest[0] = rest[0]!.subarray(n);
-  return rest;
 }
 
 /** Parts of a content bundle placed by a writer: their offsets, for the manifest. */

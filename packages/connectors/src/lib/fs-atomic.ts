@@ -167,18 +167,35 @@ function writeAllSync(fd: number, data: Buffer): void {
   while (at < data.length) at += writeSync(fd, data, at, data.length - at);
 }
 
-/** Streams `source` into a new file, fsyncs it and closes it. The file is removed if anything fails. */
+/** Chunks of a stream are written together once this much has arrived (one thread-pool round trip, not one per chunk). */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Most buffers one vectored write takes (Linux IOV_MAX). */
+export const IOV_MAX = 1024;
+
+/**
+ * Streams `source` into a new file, fsyncs it and closes it. The file is removed if anything fails. Chunks are
+ * gathered into writes of ≈ 1 MiB.
+ */
 export async function writeFileDurably(path: string, source: Readable, mode: number, signal: AbortSignal): Promise<number> {
   const handle = await open(path, 'wx', mode);
   const early = new EarlyFlush(handle.fd);
   let size = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const writeBatch = async () => {
+    for (let buffers = batch; buffers.length > 0;) buffers = remainderAfter(buffers, (await handle.writev(buffers)).bytesWritten);
+    early.wrote(batchBytes);
+    batch = [];
+    batchBytes = 0;
+  };
   try {
     for await (const chunk of chunksOf(source, signal)) {
-      let offset = 0;
-      while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten;
+      batch.push(chunk);
+      batchBytes += chunk.length;
       size += chunk.length;
-      early.wrote(chunk.length);
+      if (batchBytes >= WRITE_BATCH_BYTES || batch.length >= IOV_MAX) await writeBatch();
     }
+    await writeBatch();
     await early.settle();
     await handle.sync();
     await handle.close();
@@ -189,6 +206,14 @@ export async function writeFileDurably(path: string, source: Readable, mode: num
     await rm(path, { force: true });
     throw error;
   }
+}
+
+/** The buffers still to write after a (possibly partial) vectored write of `written` bytes. */
+export function remainderAfter(buffers: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  while (i < buffers.length && written >= buffers[i]!.length) written -= buffers[i++]!.length;
+  if (i === buffers.length) return [];
+  return [buffers[i]!.subarray(written), ...buffers.slice(i + 1)];
 }
 
 /** Writes small content atomically: temp file in the same directory, fsync, rename, fsync directory. */
