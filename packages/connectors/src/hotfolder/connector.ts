@@ -44,7 +44,8 @@ export class HotfolderConnector implements Connector {
       const finals = this.options.mode === 'directory' ? [join(this.options.path, relative)] : names.map((n) => join(this.options.path, `${relative}_${n}`));
       const alreadyThere = await Promise.all(finals.map(exists));
       let files: number;
-      if (alreadyThere.every(Boolean)) files = delivery.documents.length; // renamed before a crash, record missing
+      if (alreadyThere.every(Boolean))
+        files = delivery.documents.length; // renamed before a crash, record missing
       else if (this.options.mode === 'directory') files = await this.#writeDirectory(finals[0]!, delivery, names, context.signal);
       else files = await this.#writeFiles(finals, alreadyThere, delivery, context.signal);
       if (this.options.doneMarker) for (const f of finals) await writeSmallFileAtomically(`${f}.done`, '', this.#mode);
@@ -79,20 +80,35 @@ export class HotfolderConnector implements Connector {
     return delivery.documents.length;
   }
 
+  /**
+   * Each missing document is written under a temporary name and fsync'd, then all are renamed into place and each
+   * directory involved is fsync'd once (not once per document).
+   */
   async #writeFiles(finals: string[], present: boolean[], delivery: Delivery, signal: AbortSignal): Promise<number> {
-    for (const [i, doc] of delivery.documents.entries()) {
-      if (present[i]) continue;
-      const final = finals[i]!;
-      await mkdir(dirname(final), { recursive: true });
-      const tmp = tempName(final);
-      await writeFileDurably(tmp, doc.open(), this.#mode, signal);
-      if (signal.aborted) {
-        await rm(tmp, { force: true });
+    const written: Array<{ tmp: string; final: string }> = [];
+    try {
+      for (const [i, doc] of delivery.documents.entries()) {
+        if (present[i]) continue;
+        const final = finals[i]!;
+        await mkdir(dirname(final), { recursive: true });
+        const tmp = tempName(final);
+        await writeFileDurably(tmp, doc.open(), this.#mode, signal);
+        written.push({ tmp, final });
         throwIfAborted(signal, `hotfolder ${this.name}`);
       }
-      await rename(tmp, final);
-      await fsyncDirectory(dirname(final));
+    } catch (error) {
+      await Promise.all(written.map((w) => rm(w.tmp, { force: true })));
+      throw error;
     }
+    for (const [i, { tmp, final }] of written.entries()) {
+      try {
+        await rename(tmp, final);
+      } catch (error) {
+        await Promise.all(written.slice(i).map((w) => rm(w.tmp, { force: true })));
+        throw error;
+      }
+    }
+    await Promise.all([...new Set(written.map((w) => dirname(w.final)))].map((d) => fsyncDirectory(d)));
     return finals.length;
   }
 
