@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseXml } from '../src/lib/xml.js';
+import { decodeBase64Text, parseXml } from '../src/lib/xml.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { openMessage } from '../src/open-message.js';
 import { buildMimeEntity } from '../src/mime/build.js';
 import { demoKey, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
 
-const wrap = (xml: string) => buildMimeEntity('MIME_boundary_safety', [{ contentId: 'osci@message', contentType: 'text/xml; charset=UTF-8', body: Buffer.from(xml) }]);
+const wrap = (xml: string) =>
+  buildMimeEntity('MIME_boundary_safety', [{ contentId: 'osci@message', contentType: 'text/xml; charset=UTF-8', body: Buffer.from(xml) }]);
 
 describe('XML safety', () => {
   it.each([
@@ -23,8 +24,12 @@ describe('XML safety', () => {
 
   it('rejects malformed XML, invalid UTF-8, oversize documents and deep nesting', () => {
     expect(() => parseXml('<x><y></x>', DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'XML_MALFORMED' }));
-    expect(() => parseXml(Buffer.from([0x3c, 0x78, 0x3e, 0xff, 0x3c, 0x2f, 0x78, 0x3e]), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'MIME_UNSUPPORTED_ENCODING' }));
-    expect(() => parseXml('<x>' + 'a'.repeat(2000) + '</x>', { ...DEFAULT_LIMITS, maxXmlBytes: 1000 })).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+    expect(() => parseXml(Buffer.from([0x3c, 0x78, 0x3e, 0xff, 0x3c, 0x2f, 0x78, 0x3e]), DEFAULT_LIMITS)).toThrow(
+      expect.objectContaining({ reason: 'MIME_UNSUPPORTED_ENCODING' }),
+    );
+    expect(() => parseXml('<x>' + 'a'.repeat(2000) + '</x>', { ...DEFAULT_LIMITS, maxXmlBytes: 1000 })).toThrow(
+      expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }),
+    );
     expect(() => parseXml('<a>'.repeat(100) + '</a>'.repeat(100), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
   });
 
@@ -35,13 +40,45 @@ describe('XML safety', () => {
 
   it('bounds the whole message', () => {
     const c = vectorIndex().find((x) => x.case === 'b-accept-delivery')!;
-    expect(() => openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), limits: { maxMessageBytes: 1000 } })).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+    expect(() => openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), limits: { maxMessageBytes: 1000 } })).toThrow(
+      expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }),
+    );
   });
 
   it('refuses unencrypted transport and legacy algorithms unless enabled', () => {
     const plain = vectorIndex().find((x) => x.case === 'c-accept-no-transport-enc')!;
     expect(() => openMessage(vectorFile(plain, 'request.bin'), { keys: [demoKey('bob_cipher_4096')] })).toThrow(expect.objectContaining({ code: '9202' }));
     const legacy = vectorIndex().find((x) => x.case === 'c-accept-legacy-cbc-rsa15')!;
-    expect(() => openMessage(vectorFile(legacy, 'request.bin'), { keys: [demoKey('bob_cipher_4096')] })).toThrow(expect.objectContaining({ reason: 'ALGORITHM_LEGACY_REFUSED' }));
+    expect(() => openMessage(vectorFile(legacy, 'request.bin'), { keys: [demoKey('bob_cipher_4096')] })).toThrow(
+      expect.objectContaining({ reason: 'ALGORITHM_LEGACY_REFUSED' }),
+    );
+  });
+});
+
+describe('base64 element text', () => {
+  const data = Buffer.from(Array.from({ length: 200 }, (_, i) => i));
+  const wrapped = data.toString('base64').replace(/(.{76})/g, '$1\r\n');
+
+  it('decodes line-wrapped text (XML whitespace anywhere) to the same bytes', () => {
+    expect(decodeBase64Text(wrapped, 'CipherValue').equals(data)).toBe(true);
+    expect(decodeBase64Text(` \t${wrapped}\n `, 'CipherValue').equals(data)).toBe(true);
+    expect(decodeBase64Text('QUJD', 'x').toString()).toBe('ABC');
+    expect(decodeBase64Text('QUI=', 'x').toString()).toBe('AB');
+    expect(decodeBase64Text('QQ = =', 'x').toString()).toBe('A');
+    expect(decodeBase64Text('', 'x').length).toBe(0);
+  });
+
+  it.each([
+    ['a character outside the alphabet', 'QU*D'],
+    ['a non-ASCII character', 'QUJ\u00e4'],
+    ['non-breaking space (not XML whitespace)', 'QU\u00a0JD'],
+    ['data after padding', 'QQ==QUJD'],
+    ['three padding characters', 'Q==='],
+    ['a length that is not a multiple of four', 'QUJDR'],
+    ['URL-safe alphabet', 'QU-_'],
+  ])('refuses %s', (_what, text) => {
+    expect(() => decodeBase64Text(text, 'CipherValue')).toThrow(
+      expect.objectContaining({ code: '9100', reason: 'ENVELOPE_INVALID', message: expect.stringContaining('CipherValue is not valid base64') }),
+    );
   });
 });

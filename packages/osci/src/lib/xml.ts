@@ -151,13 +151,33 @@ export function serializeXml(node: Node): string {
   return new XMLSerializer().serializeToString(node);
 }
 
-/** Strips the whitespace MIME-style line wrapping puts into base64 element text, then decodes strictly. */
+/** Kind of each ASCII character in base64 element text: 1 alphabet, 2 XML whitespace (line wrapping), 0 invalid. */
+const BASE64_CHARS = (() => {
+  const kinds = new Uint8Array(128);
+  for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') kinds[c.charCodeAt(0)] = 1;
+  for (const c of ' \t\r\n') kinds[c.charCodeAt(0)] = 2;
+  return kinds;
+})();
+
+/**
+ * Decodes base64 element text strictly: the alphabet, at most two `=` at the end, a multiple of four characters;
+ * XML whitespace (the line wrapping of MIME-style base64) anywhere is ignored. One pass over the text, no copy.
+ */
 export function decodeBase64Text(text: string, what: string): Buffer {
-  const compact = text.replace(/[\s]+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
-    throw new OsciError('ENVELOPE_INVALID', `${what} is not valid base64`);
+  let count = 0;
+  let padding = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const kind = c < 128 ? BASE64_CHARS[c]! : 0;
+    if (kind === 2) continue;
+    if (kind === 1 && padding === 0) count++;
+    else if (c === 0x3d && padding < 2) {
+      padding++;
+      count++;
+    } else throw new OsciError('ENVELOPE_INVALID', `${what} is not valid base64`);
   }
-  return Buffer.from(compact, 'base64');
+  if (count % 4 !== 0) throw new OsciError('ENVELOPE_INVALID', `${what} is not valid base64`);
+  return Buffer.from(text, 'base64');
 }
 
 /** Escapes text for element content. */
@@ -167,11 +187,5 @@ export function escapeText(text: string): string {
 
 /** Escapes text for a double-quoted attribute value. */
 export function escapeAttr(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#x9;')
-    .replace(/\n/g, '&#xA;')
-    .replace(/\r/g, '&#xD;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
 }
