@@ -34,25 +34,43 @@ async function accepted(spool: Spool): Promise<string> {
 }
 
 describe('spool record updates', () => {
-  it('keeps every update as one appended line and reads the last complete one, also after a torn write', async () => {
+  it('keeps every update with its events as one appended journal write and reads the last complete record, also after a torn write', async () => {
     const spool = await new Spool(join(dir, 'a')).init();
     const id = await accepted(spool);
     expect((await spool.get(id))?.state).toBe('accepted');
-    await spool.update(id, (r) => void (r.state = 'processing'));
+    await spool.update(id, (r) => void (r.state = 'processing'), [{ stage: 'route', event: 'routed' }]);
     await spool.update(id, (r) => void (r.deliveries.x = { state: 'pending', attempts: 0 }));
     expect(await spool.get(id)).toMatchObject({ state: 'processing', deliveries: { x: { state: 'pending' } } });
-    // The record as accepted stays untouched; the log holds one line per update.
+    // The record as accepted stays untouched; the journal holds the events and one record line per update.
     const messageDir = join(spool.dir, 'messages', id);
     expect(JSON.parse(readFileSync(join(messageDir, 'meta.json'), 'utf8')).state).toBe('accepted');
-    expect(readFileSync(join(messageDir, 'updates.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    const journal = () => readFileSync(join(messageDir, 'events.jsonl'), 'utf8').trim().split('\n');
+    expect(journal().filter((l) => l.startsWith('{"record":'))).toHaveLength(2);
+    expect((await spool.events(id)).map((e) => e.event)).toEqual(['routed']);
+    expect(existsSync(join(messageDir, 'updates.jsonl'))).toBe(false);
 
-    // A crash in the middle of an append leaves a torn last line: the record is the line before it.
-    appendFileSync(join(messageDir, 'updates.jsonl'), '{"id":"' + id + '","state":"deliv');
+    // A crash in the middle of an append leaves a torn last line: the record is the line before it, the events skip it.
+    appendFileSync(join(messageDir, 'events.jsonl'), '{"record":{"id":"' + id + '","state":"deliv');
     expect((await spool.get(id))?.state).toBe('processing');
-    // The next update closes the torn line first, so it is read back.
-    await spool.update(id, (r) => void (r.state = 'delivered'));
+    expect((await spool.events(id)).map((e) => e.event)).toEqual(['routed']);
+    // The next write closes the torn line first, so it is read back.
+    await spool.event(id, { stage: 'receive', event: 'duplicate-received' });
+    await spool.update(id, (r) => void (r.state = 'delivered'), [{ stage: 'deliver', event: 'delivered' }]);
     expect((await spool.get(id))?.state).toBe('delivered');
+    expect((await spool.events(id)).map((e) => e.event)).toEqual(['routed', 'duplicate-received', 'delivered']);
     expect(await spool.listOpen()).not.toContain(id); // final state: no longer open
+  });
+
+  it('reads the record updates of a spool written before the journal held them (updates.jsonl), until the next update', async () => {
+    const spool = await new Spool(join(dir, 'legacy')).init();
+    const id = await accepted(spool);
+    const messageDir = join(spool.dir, 'messages', id);
+    const before = (await spool.get(id))!;
+    writeFileSync(join(messageDir, 'updates.jsonl'), JSON.stringify({ ...before, state: 'processing' }) + '\n');
+    expect((await spool.get(id))?.state).toBe('processing');
+    const updated = await spool.update(id, (r) => void (r.state = 'delivered'), [{ stage: 'deliver', event: 'delivered' }]);
+    expect(updated.state).toBe('delivered');
+    expect((await spool.get(id))?.state).toBe('delivered');
   });
 });
 

@@ -19,27 +19,32 @@ export async function applyPickup(spool: Spool, update: PickupUpdate): Promise<b
   const id = await spool.findByMessageId(key.tenant, key.messageId);
   const record = id ? await spool.get(id) : undefined;
   if (!id || record?.deliveries[key.connector]?.state !== 'awaiting-pickup') return false;
-  await spool.update(id, (r) => {
-    const d = r.deliveries[key.connector]!;
-    if (update.status === 'picked-up') {
-      d.state = 'delivered';
-      if (d.receipt) d.receipt.reference = { ...d.receipt.reference, ...(update.reference ?? {}), pickedUpAt: update.at.toISOString() };
-      delete d.expiresAt;
-    } else {
-      d.state = 'failed';
-      d.error = { code: 'PICKUP_EXPIRED', message: `not picked up by ${update.at.toISOString()}`, retryable: false };
-    }
-    const states = Object.values(r.deliveries).map((x) => x.state);
-    if (states.every((s) => s === 'delivered')) r.state = 'delivered';
-    else if (states.includes('failed') && !states.some((s) => s === 'pending' || s === 'awaiting-pickup')) r.state = 'failed';
-  });
-  await spool.event(id, {
-    stage: 'deliver',
-    event: update.status === 'picked-up' ? 'picked-up' : 'dead-letter',
-    target: key.connector,
-    ...(update.status === 'expired' ? { code: 'PICKUP_EXPIRED' } : {}),
-    detail: JSON.stringify(update.reference ?? {}),
-  });
+  await spool.update(
+    id,
+    (r) => {
+      const d = r.deliveries[key.connector]!;
+      if (update.status === 'picked-up') {
+        d.state = 'delivered';
+        if (d.receipt) d.receipt.reference = { ...d.receipt.reference, ...(update.reference ?? {}), pickedUpAt: update.at.toISOString() };
+        delete d.expiresAt;
+      } else {
+        d.state = 'failed';
+        d.error = { code: 'PICKUP_EXPIRED', message: `not picked up by ${update.at.toISOString()}`, retryable: false };
+      }
+      const states = Object.values(r.deliveries).map((x) => x.state);
+      if (states.every((s) => s === 'delivered')) r.state = 'delivered';
+      else if (states.includes('failed') && !states.some((s) => s === 'pending' || s === 'awaiting-pickup')) r.state = 'failed';
+    },
+    [
+      {
+        stage: 'deliver',
+        event: update.status === 'picked-up' ? 'picked-up' : 'dead-letter',
+        target: key.connector,
+        ...(update.status === 'expired' ? { code: 'PICKUP_EXPIRED' } : {}),
+        detail: JSON.stringify(update.reference ?? {}),
+      },
+    ],
+  );
   return true;
 }
 

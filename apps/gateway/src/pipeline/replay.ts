@@ -7,29 +7,47 @@ export async function replay(spool: Spool, queues: Queues, id: string, attempts:
   const record = await spool.get(id);
   if (!record) throw new Error(`no message ${id} in the spool`);
   if (!record.route) {
-    await spool.update(id, (r) => {
-      r.state = 'queued';
-      delete r.error;
-    });
+    await spool.update(
+      id,
+      (r) => {
+        r.state = 'queued';
+        delete r.error;
+      },
+      [{ stage: 'replay', event: 'replayed', detail: 'process stage' }],
+    );
     await queues.process.remove(id).catch(() => {});
     await queues.enqueue(id);
-    await spool.event(id, { stage: 'replay', event: 'replayed', detail: 'process stage' });
     return ['process'];
   }
-  const failed = Object.entries(record.deliveries).filter(([, d]) => d.state === 'failed').map(([c]) => c);
+  const failed = Object.entries(record.deliveries)
+    .filter(([, d]) => d.state === 'failed')
+    .map(([c]) => c);
   if (failed.length === 0) return [];
-  const updated = await spool.update(id, (r) => {
-    for (const c of failed) {
-      const d = r.deliveries[c]!;
-      d.state = 'pending';
-      d.replay = (d.replay ?? 0) + 1;
-      delete d.error;
-    }
-    r.state = 'processing';
-  });
+  const updated = await spool.update(
+    id,
+    (r) => {
+      for (const c of failed) {
+        const d = r.deliveries[c]!;
+        d.state = 'pending';
+        d.replay = (d.replay ?? 0) + 1;
+        delete d.error;
+      }
+      r.state = 'processing';
+    },
+    [{ stage: 'replay', event: 'replayed', detail: failed.join(', ') }],
+  );
   for (const c of failed) {
-    await queues.deliver.add('deliver', { id, connector: c }, { jobId: deliverJobId(id, c, updated.deliveries[c]!.replay), attempts, backoff: { type: 'custom' }, removeOnComplete: { age: 86_400 }, removeOnFail: false });
+    await queues.deliver.add(
+      'deliver',
+      { id, connector: c },
+      {
+        jobId: deliverJobId(id, c, updated.deliveries[c]!.replay),
+        attempts,
+        backoff: { type: 'custom' },
+        removeOnComplete: { age: 86_400 },
+        removeOnFail: false,
+      },
+    );
   }
-  await spool.event(id, { stage: 'replay', event: 'replayed', detail: failed.join(', ') });
   return failed;
 }

@@ -168,17 +168,19 @@ export class PipelineWorkers {
     // deliver stage maps again (procedures are pure and deterministic).
     const mappedBytes = mapped.documents.reduce((n, d) => n + (d.data?.length ?? 0), 0);
     if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
-    const current = await this.spool.update(id, (r) => {
-      r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
-      r.state = 'processing';
-      for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
-    });
     const output = validation.output.status === 'skipped' ? `output not validated: ${validation.output.reason}` : `output ${validation.output.status}`;
-    await this.spool.event(id, [
-      { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` },
-      { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` },
-    ]);
-    return current;
+    return this.spool.update(
+      id,
+      (r) => {
+        r.route = { name: route.name, procedure: procedure.id, procedureVersion: procedure.version, connectors: route.connectors, validation };
+        r.state = 'processing';
+        for (const c of route.connectors) r.deliveries[c] ??= { state: 'pending', attempts: 0 };
+      },
+      [
+        { stage: 'route', event: 'routed', detail: `route ${route.name} → ${route.connectors.join(', ')}` },
+        { stage: 'map', event: 'mapped', detail: `${procedure.id} ${procedure.version}; input ${validation.input}; ${output}` },
+      ],
+    );
   }
 
   #deliverOptions(jobId: string) {
@@ -232,30 +234,36 @@ export class PipelineWorkers {
     const attempt = job.attemptsMade + 1;
     try {
       const receipt = await connector.deliver(delivery, { signal: abort.signal, attempt });
-      const done = await this.spool.update(id, (r) => {
-        r.deliveries[name] = {
-          ...r.deliveries[name],
-          error: undefined,
-          state: receipt.status === 'delivered' ? 'delivered' : 'awaiting-pickup',
-          attempts: attempt,
-          receipt: { target: receipt.target, at: receipt.at.toISOString(), reference: { ...receipt.reference }, duplicate: receipt.duplicate },
-          ...(receipt.status === 'awaiting-pickup' && receipt.expiresAt ? { expiresAt: receipt.expiresAt.toISOString() } : {}),
-        };
-        if (Object.values(r.deliveries).every((d) => d.state === 'delivered')) r.state = 'delivered';
-      });
-      await this.spool.event(id, { stage: 'deliver', event: receipt.status, target: name, detail: JSON.stringify(receipt.reference) });
+      const done = await this.spool.update(
+        id,
+        (r) => {
+          r.deliveries[name] = {
+            ...r.deliveries[name],
+            error: undefined,
+            state: receipt.status === 'delivered' ? 'delivered' : 'awaiting-pickup',
+            attempts: attempt,
+            receipt: { target: receipt.target, at: receipt.at.toISOString(), reference: { ...receipt.reference }, duplicate: receipt.duplicate },
+            ...(receipt.status === 'awaiting-pickup' && receipt.expiresAt ? { expiresAt: receipt.expiresAt.toISOString() } : {}),
+          };
+          if (Object.values(r.deliveries).every((d) => d.state === 'delivered')) r.state = 'delivered';
+        },
+        [{ stage: 'deliver', event: receipt.status, target: name, detail: JSON.stringify(receipt.reference) }],
+      );
       log.info({ attempt, duplicate: receipt.duplicate, state: done.state }, 'delivered');
       this.metrics.stageDuration.observe({ stage: 'deliver' }, (performance.now() - started) / 1000);
     } catch (error) {
       const code = isConnectorError(error) ? error.code : 'INTERNAL';
-      await this.spool.update(id, (r) => {
-        r.deliveries[name] = {
-          ...(r.deliveries[name] ?? { state: 'pending', attempts: 0 }),
-          attempts: attempt,
-          error: { code, message: (error as Error).message, retryable: isConnectorError(error) ? error.retryable : true },
-        };
-      });
-      await this.spool.event(id, { stage: 'deliver', event: 'attempt-failed', target: name, code, detail: `attempt ${attempt}: ${(error as Error).message}` });
+      await this.spool.update(
+        id,
+        (r) => {
+          r.deliveries[name] = {
+            ...(r.deliveries[name] ?? { state: 'pending', attempts: 0 }),
+            attempts: attempt,
+            error: { code, message: (error as Error).message, retryable: isConnectorError(error) ? error.retryable : true },
+          };
+        },
+        [{ stage: 'deliver', event: 'attempt-failed', target: name, code, detail: `attempt ${attempt}: ${(error as Error).message}` }],
+      );
       log.warn({ attempt, code }, 'delivery attempt failed');
       if (isConnectorError(error) && !error.retryable) throw new UnrecoverableError(`${code}: ${error.message}`);
       throw error;
@@ -268,22 +276,28 @@ export class PipelineWorkers {
     if (!final) return;
     const { id, connector } = job.data;
     const code = (await this.spool.get(id))?.deliveries[connector]?.error?.code ?? 'INTERNAL';
-    await this.spool.update(id, (r) => {
-      const d = r.deliveries[connector];
-      if (d) d.state = 'failed';
-      r.state = 'failed';
-    });
-    await this.spool.event(id, { stage: 'deliver', event: 'dead-letter', target: connector, code, detail: error.message });
+    await this.spool.update(
+      id,
+      (r) => {
+        const d = r.deliveries[connector];
+        if (d) d.state = 'failed';
+        r.state = 'failed';
+      },
+      [{ stage: 'deliver', event: 'dead-letter', target: connector, code, detail: error.message }],
+    );
     this.metrics.deadLetters.inc({ connector, code });
     this.logger.error({ id, connector, code, stage: 'deliver' }, 'delivery moved to the dead-letter state');
   }
 
   async #fail(record: MessageRecord, code: string, message: string): Promise<void> {
-    await this.spool.update(record.id, (r) => {
-      r.state = 'failed';
-      r.error = { code, reason: code, layer: 'pipeline', message };
-    });
-    await this.spool.event(record.id, { stage: 'route', event: 'dead-letter', code, detail: message });
+    await this.spool.update(
+      record.id,
+      (r) => {
+        r.state = 'failed';
+        r.error = { code, reason: code, layer: 'pipeline', message };
+      },
+      [{ stage: 'route', event: 'dead-letter', code, detail: message }],
+    );
     this.metrics.deadLetters.inc({ connector: '-', code });
   }
 

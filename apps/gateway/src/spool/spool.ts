@@ -54,7 +54,8 @@ export class BodyTooLargeError extends Error {
 
 /**
  * The durable spool, the gateway's source of truth. Layout under `dir`:
- * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,updates.jsonl,content.bin,mapped.bin,events.jsonl}` ·
+ * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,events.jsonl,content.bin,mapped.bin}` (events.jsonl:
+ * the Laufzettel events and the record's updates, see `update`) ·
  * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency ·
  * `open/<id>` one marker per message without a final state (what the reconciler looks at) ·
  * `key` the local content key (0600).
@@ -298,67 +299,57 @@ export class Spool {
       } catch {
         continue; // try the next area
       }
-      return this.#latestUpdate(dir).record ?? (JSON.parse(initial.toString('utf8')) as MessageRecord);
+      return readJournal(dir).record ?? legacyRecord(dir) ?? (JSON.parse(initial.toString('utf8')) as MessageRecord);
     }
     return undefined;
   }
 
   /**
-   * Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it). The record
-   * as stored at acceptance stays in `meta.json`; every update appends the whole new record as one fsync'd line to
-   * `updates.jsonl` (no temp file, rename and directory fsync per update); the last complete line is the record.
+   * Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it), together
+   * with the audit events of the change. The record as stored at acceptance stays in `meta.json`; the message's
+   * journal `events.jsonl` holds its audit events and, after every update, the whole new record as a line
+   * `{"record": …}` — record and events of one change are one fsync'd append (no temp file, rename or directory
+   * fsync per update). The last complete record line is the record. (Spools written before kept the record lines in
+   * `updates.jsonl`; they are still read, and superseded by the first record line in the journal.)
    */
-  async update(id: string, change: (record: MessageRecord) => void): Promise<MessageRecord> {
+  async update(id: string, change: (record: MessageRecord) => void, events: ReadonlyArray<Omit<AuditEvent, 'at'>> = []): Promise<MessageRecord> {
     const dir = join(this.dir, 'messages', id);
     const initial = JSON.parse((await readSmallFile(join(dir, 'meta.json'))).toString('utf8')) as MessageRecord;
-    const latest = this.#latestUpdate(dir);
-    const record = latest.record ?? initial;
+    const journal = readJournal(dir);
+    const record = journal.record ?? legacyRecord(dir) ?? initial;
     change(record);
-    const log = join(dir, 'updates.jsonl');
+    const lines = [JSON.stringify({ record }), ...(events.length > 0 ? [eventLines(events)] : [])].join('\n');
     // A line torn by a crash is closed first, so that it cannot swallow this one.
-    await appendDurably(log, `${latest.endsWithNewline ? '' : '\n'}${JSON.stringify(record)}`);
-    if (!latest.exists) await fsyncDir(dir); // the log's directory entry is new
+    await appendDurably(join(dir, JOURNAL), `${journal.endsWithNewline ? '' : '\n'}${lines}`);
+    if (!journal.exists) await fsyncDir(dir); // the journal's directory entry is new
     const marker = join(this.dir, 'open', id);
     if (FINAL_STATES.has(record.state)) await rm(marker, { force: true });
     else if (!existsSync(marker)) await writeDurably(marker, '', 0o600);
     return record;
   }
 
-  #latestUpdate(dir: string): { record: MessageRecord | undefined; exists: boolean; endsWithNewline: boolean } {
-    let text: string;
-    try {
-      text = readFileSync(join(dir, 'updates.jsonl'), 'utf8');
-    } catch {
-      return { record: undefined, exists: false, endsWithNewline: true };
-    }
-    const lines = text.split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i]!.trim();
-      if (!line) continue;
-      try {
-        return { record: JSON.parse(line) as MessageRecord, exists: true, endsWithNewline: text.endsWith('\n') };
-      } catch {
-        // a line torn by a crash: the one before it is the record
-      }
-    }
-    return { record: undefined, exists: true, endsWithNewline: text.length === 0 || text.endsWith('\n') };
-  }
-
+  /** Appends audit events without changing the record (e.g. a repeated delivery answered again). */
   async event(id: string, event: Omit<AuditEvent, 'at'> | ReadonlyArray<Omit<AuditEvent, 'at'>>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
-    await appendDurably(join(this.dir, area, id, 'events.jsonl'), eventLines(Array.isArray(event) ? event : [event]));
+    const dir = join(this.dir, area, id);
+    const tornLine = !readJournal(dir).endsWithNewline;
+    await appendDurably(join(dir, JOURNAL), `${tornLine ? '\n' : ''}${eventLines(Array.isArray(event) ? event : [event])}`);
   }
 
+  /** The audit events of a message, oldest first (record lines and lines torn by a crash left out). */
   async events(id: string): Promise<AuditEvent[]> {
     for (const area of ['messages', 'quarantine']) {
+      let text: string;
       try {
-        return (await readSmallFile(join(this.dir, area, id, 'events.jsonl')))
-          .toString('utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as AuditEvent);
+        text = (await readSmallFile(join(this.dir, area, id, JOURNAL))).toString('utf8');
       } catch {
-        // next
+        continue; // next area
       }
+      const events: AuditEvent[] = [];
+      for (const line of text.split('\n')) {
+        const entry = parseLine(line);
+        if (entry && !('record' in entry)) events.push(entry as unknown as AuditEvent);
+      }
+      return events;
     }
     return [];
   }
@@ -488,7 +479,7 @@ export class Spool {
       const keepDays = r.state === 'delivered' ? retention.deliveredDays : retention.failedDays;
       const changed = Math.max(
         ...(await Promise.all(
-          ['meta.json', 'updates.jsonl'].map((f) =>
+          ['meta.json', 'updates.jsonl', JOURNAL].map((f) =>
             stat(join(this.dir, 'messages', id, f)).then(
               (st) => st.mtimeMs,
               () => 0,
@@ -531,6 +522,57 @@ export class Spool {
     for (const n of names) await rm(join(this.dir, 'incoming', n), { force: true });
     return names.length;
   }
+}
+
+/** A message's journal: its audit events and the record lines of its updates (see `Spool.update`). */
+const JOURNAL = 'events.jsonl';
+
+/** One journal line as JSON, or undefined for an empty line or one torn by a crash. */
+function parseLine(line: string): Record<string, unknown> | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const value: unknown = JSON.parse(line);
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last record line of a message's journal, whether the journal exists, and whether it ends with a full line. */
+function readJournal(dir: string): { record: MessageRecord | undefined; exists: boolean; endsWithNewline: boolean } {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, JOURNAL), 'utf8');
+  } catch {
+    return { record: undefined, exists: false, endsWithNewline: true };
+  }
+  const endsWithNewline = text.length === 0 || text.endsWith('\n');
+  for (let end = text.length; end > 0;) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end);
+    end = start - 1;
+    // Only record lines are parsed: they start with {"record": (events are read by `events`).
+    if (!line.startsWith('{"record":')) continue;
+    const entry = parseLine(line);
+    if (entry) return { record: entry.record as MessageRecord, exists: true, endsWithNewline };
+  }
+  return { record: undefined, exists: true, endsWithNewline };
+}
+
+/** The last complete line of `updates.jsonl`, where spools of earlier versions kept the record's updates. */
+function legacyRecord(dir: string): MessageRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'updates.jsonl'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const entry = parseLine(lines[i]!);
+    if (entry) return entry as unknown as MessageRecord;
+  }
+  return undefined;
 }
 
 function eventLines(events: ReadonlyArray<Omit<AuditEvent, 'at'>>): string {
