@@ -18,6 +18,9 @@ const STREAMING_BYTES = 2 * 1024 * 1024;
 /** Mapped output up to this size is kept sealed in the spool between the stages. */
 export const KEEP_MAPPED_MAX_BYTES = 16 * 1024 * 1024;
 
+/** Output that was not validated is kept only for messages from this size on (smaller ones are mapped again). */
+export const KEEP_UNVALIDATED_FROM_BYTES = 1024 * 1024;
+
 export function deliverJobId(id: string, connector: string, replay = 0): string {
   return replay ? `${id}--${connector}--r${replay}` : `${id}--${connector}`;
 }
@@ -164,10 +167,13 @@ export class PipelineWorkers {
     this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - mapStarted) / 1000);
     const { validation } = mapped;
     // Kept (sealed) before the record says "routed": a crash in between only makes this stage run again. Forwarded
-    // attachments are kept as references to the content. Very large mapped bytes are not written a second time: the
-    // deliver stage maps again (procedures are pure and deterministic).
+    // attachments are kept as references to the content. Not kept — the deliver stage maps again (procedures are pure
+    // and deterministic) — are very large mapped bytes (not written a second time), and the output of a small message
+    // that was not validated (mapping it again costs less than writing and reading a sealed file; validated output is
+    // kept, so that exactly what was validated is delivered).
     const mappedBytes = mapped.documents.reduce((n, d) => n + (d.data?.length ?? 0), 0);
-    if (mappedBytes <= KEEP_MAPPED_MAX_BYTES) await this.spool.storeMapped(id, mapped.documents);
+    const validated = validation.output.status === 'valid';
+    if (mappedBytes <= KEEP_MAPPED_MAX_BYTES && (validated || record.size >= KEEP_UNVALIDATED_FROM_BYTES)) await this.spool.storeMapped(id, mapped.documents);
     const output = validation.output.status === 'skipped' ? `output not validated: ${validation.output.reason}` : `output ${validation.output.status}`;
     return this.spool.update(
       id,
