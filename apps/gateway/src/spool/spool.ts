@@ -293,13 +293,16 @@ export class Spool {
   async get(id: string): Promise<MessageRecord | undefined> {
     for (const area of ['messages', 'quarantine']) {
       const dir = join(this.dir, area, id);
+      // A journal is written only after meta.json: its last record line, if any, is the record.
+      const journal = readJournal(dir);
+      if (journal.record) return journal.record;
       let initial: Buffer;
       try {
         initial = await readSmallFile(join(dir, 'meta.json'));
       } catch {
         continue; // try the next area
       }
-      return readJournal(dir).record ?? legacyRecord(dir) ?? (JSON.parse(initial.toString('utf8')) as MessageRecord);
+      return legacyRecord(dir) ?? (JSON.parse(initial.toString('utf8')) as MessageRecord);
     }
     return undefined;
   }
@@ -314,9 +317,8 @@ export class Spool {
    */
   async update(id: string, change: (record: MessageRecord) => void, events: ReadonlyArray<Omit<AuditEvent, 'at'>> = []): Promise<MessageRecord> {
     const dir = join(this.dir, 'messages', id);
-    const initial = JSON.parse((await readSmallFile(join(dir, 'meta.json'))).toString('utf8')) as MessageRecord;
     const journal = readJournal(dir);
-    const record = journal.record ?? legacyRecord(dir) ?? initial;
+    const record = journal.record ?? legacyRecord(dir) ?? (JSON.parse((await readSmallFile(join(dir, 'meta.json'))).toString('utf8')) as MessageRecord);
     change(record);
     const lines = [JSON.stringify({ record }), ...(events.length > 0 ? [eventLines(events)] : [])].join('\n');
     // A line torn by a crash is closed first, so that it cannot swallow this one.
