@@ -18,6 +18,18 @@ describe('TrustStore', () => {
     expect(late.problems.join()).toMatch(/not valid at 2199/);
   });
 
+  it('reports from what it remembers exactly what a fresh store reports, at any time', () => {
+    const remembering = demoTrust();
+    remembering.check(signer, new Date('2026-06-01T00:00:00Z'));
+    for (const at of ['1999-01-01T00:00:00Z', '2026-06-01T00:00:00Z', '2199-01-01T00:00:00Z']) {
+      const fresh = demoTrust().check(signer, new Date(at));
+      const remembered = remembering.check(signer, new Date(at));
+      expect(remembered).toEqual(fresh);
+      expect(Object.keys(remembered)).toEqual(Object.keys(fresh));
+    }
+    expect(remembering.check(signer, new Date('1999-01-01T00:00:00Z'))).toMatchObject({ trusted: true, timeValid: false });
+  });
+
   it('keeps a certificate that does not chain untrusted, however often it is checked', () => {
     // Only the issuing CA as an intermediate, no anchor: the chain cannot end anywhere.
     const anchorOnly = new TrustStore([], [loadCertificate(readFileSync(join(PKI_DIR, 'pem', 'governikus_ca_8_pn.cert.pem')))]);

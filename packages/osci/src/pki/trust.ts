@@ -25,11 +25,11 @@ export class TrustStore {
   readonly #anchors: X509Certificate[];
   readonly #intermediates: X509Certificate[];
   /**
-   * Chains already built, by certificate fingerprint: the same signer certificates arrive with every message, and a
-   * chain (a signature check per link) depends only on the certificate and this store. Validity dates are checked
-   * on every call.
+   * What was learnt of a certificate, by its fingerprint: the same signer certificates arrive with every message, and
+   * a chain (a signature check per link) and the certificate's names and dates depend only on the certificate and this
+   * store. Validity against the clock is checked on every call.
    */
-  readonly #chains = new Map<string, X509Certificate[] | undefined>();
+  readonly #known = new Map<string, KnownCertificate>();
 
   constructor(anchors: readonly X509Certificate[], intermediates: readonly X509Certificate[] = []) {
     this.#anchors = [...anchors];
@@ -50,36 +50,42 @@ export class TrustStore {
   }
 
   check(cert: X509Certificate, at: Date = new Date()): CertificateCheck {
-    const problems: string[] = [];
     const fingerprint = cert.fingerprint256;
-    let chain: X509Certificate[] | undefined;
-    if (this.#chains.has(fingerprint)) chain = this.#chains.get(fingerprint);
-    else {
-      chain = this.#buildChain(cert);
-      if (this.#chains.size >= MAX_CACHED_CHAINS) this.#chains.clear();
-      this.#chains.set(fingerprint, chain);
+    let known = this.#known.get(fingerprint);
+    if (!known) {
+      known = this.#learn(cert);
+      if (this.#known.size >= MAX_KNOWN_CERTIFICATES) this.#known.clear();
+      this.#known.set(fingerprint, known);
     }
-    if (!chain) problems.push(`certificate "${formatName(cert.subject)}" does not chain to a configured trust anchor`);
-    const trusted = chain !== undefined;
+    const problems: string[] = [];
+    if (!known.trusted) problems.push(`certificate "${known.summary.subject}" does not chain to a configured trust anchor`);
+    const time = at.getTime();
     let timeValid = true;
-    for (const c of chain ?? [cert]) {
-      if (at < new Date(c.validFrom) || at > new Date(c.validTo)) {
+    for (const link of known.validity) {
+      if (time < link.from || time > link.to) {
         timeValid = false;
-        problems.push(`certificate "${c.subject.replace(/\n/g, ', ')}" is not valid at ${at.toISOString()}`);
+        problems.push(`certificate "${link.subject}" is not valid at ${at.toISOString()}`);
       }
     }
+    const { subject, issuer, serialNumber, sha256, notBefore, notAfter, anchor } = known.summary;
+    return { subject, issuer, serialNumber, sha256, trusted: known.trusted, timeValid, notBefore, notAfter, ...(anchor ? { anchor } : {}), problems };
+  }
+
+  #learn(cert: X509Certificate): KnownCertificate {
+    const chain = this.#buildChain(cert);
     const anchor = chain?.[chain.length - 1];
     return {
-      subject: formatName(cert.subject),
-      issuer: formatName(cert.issuer),
-      serialNumber: cert.serialNumber,
-      sha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
-      trusted,
-      timeValid,
-      notBefore: new Date(cert.validFrom).toISOString(),
-      notAfter: new Date(cert.validTo).toISOString(),
-      ...(anchor ? { anchor: formatName(anchor.subject) } : {}),
-      problems,
+      trusted: chain !== undefined,
+      validity: (chain ?? [cert]).map((c) => ({ from: Date.parse(c.validFrom), to: Date.parse(c.validTo), subject: c.subject.replace(/\n/g, ', ') })),
+      summary: {
+        subject: formatName(cert.subject),
+        issuer: formatName(cert.issuer),
+        serialNumber: cert.serialNumber,
+        sha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
+        notBefore: new Date(cert.validFrom).toISOString(),
+        notAfter: new Date(cert.validTo).toISOString(),
+        ...(anchor ? { anchor: formatName(anchor.subject) } : {}),
+      },
     };
   }
 
@@ -102,7 +108,14 @@ export class TrustStore {
   }
 }
 
-const MAX_CACHED_CHAINS = 1024;
+const MAX_KNOWN_CERTIFICATES = 1024;
+
+interface KnownCertificate {
+  readonly trusted: boolean;
+  /** notBefore..notAfter of every certificate of the chain (or of the certificate alone when it has none). */
+  readonly validity: ReadonlyArray<{ readonly from: number; readonly to: number; readonly subject: string }>;
+  readonly summary: Omit<CertificateCheck, 'trusted' | 'timeValid' | 'problems'>;
+}
 
 /** `CN=Alice, OU=…` style one-line form of Node's newline-separated distinguished name. */
 export function formatName(name: string): string {
