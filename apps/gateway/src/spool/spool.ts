@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -420,18 +420,18 @@ export class Spool {
   }
 
   /** Size of the kept mapped output in bytes, or undefined when none is kept. */
-  async mappedSize(id: string): Promise<number | undefined> {
-    return stat(join(this.dir, 'messages', id, 'mapped.bin')).then(
-      (s) => s.size,
-      () => undefined,
-    );
+  mappedSize(id: string): Promise<number | undefined> {
+    // Not kept is the common case (passthrough): asked without an exception.
+    return Promise.resolve(statSync(join(this.dir, 'messages', id, 'mapped.bin'), { throwIfNoEntry: false })?.size);
   }
 
   /** The mapped documents stored by `storeMapped`, or undefined for a message routed without them. */
   async mapped(id: string): Promise<MappedDocument[] | undefined> {
+    const path = join(this.dir, 'messages', id, 'mapped.bin');
+    if (!existsSync(path)) return undefined; // not kept (passthrough, very large): no exception for the common case
     let sealed: Buffer;
     try {
-      sealed = await readSmallFile(join(this.dir, 'messages', id, 'mapped.bin'));
+      sealed = await readSmallFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -563,6 +563,7 @@ function readJournal(dir: string): { record: MessageRecord | undefined; exists: 
 
 /** The last complete line of `updates.jsonl`, where spools of earlier versions kept the record's updates. */
 function legacyRecord(dir: string): MessageRecord | undefined {
+  if (!existsSync(join(dir, 'updates.jsonl'))) return undefined; // the common case, asked without an exception
   let text: string;
   try {
     text = readFileSync(join(dir, 'updates.jsonl'), 'utf8');
