@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,30 @@ describe('spool record updates', () => {
     const updated = await spool.update(id, (r) => void (r.state = 'delivered'), [{ stage: 'deliver', event: 'delivered' }]);
     expect(updated.state).toBe('delivered');
     expect((await spool.get(id))?.state).toBe('delivered');
+  });
+});
+
+describe('MessageId index entries', () => {
+  it('are links to the spool id, claimed exclusively; entries of earlier versions (files) are still read', async () => {
+    const spool = await new Spool(join(dir, 'claims')).init();
+    expect(await spool.claim('bob', 'm-1', 'aaaa0000-0123456789abcdef')).toBe('aaaa0000-0123456789abcdef');
+    const entry = join(spool.dir, 'index', 'bob', createHash('sha256').update('m-1').digest('hex'));
+    expect(lstatSync(entry).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(entry)).toBe('aaaa0000-0123456789abcdef');
+    // A second claim finds the owner (not stale: its body is being received).
+    writeFileSync(join(spool.dir, 'incoming', 'aaaa0000-0123456789abcdef.bin'), '');
+    expect(await spool.claim('bob', 'm-1', 'bbbb0000-0123456789abcdef', { deferSync: true })).toBe('aaaa0000-0123456789abcdef');
+    expect(await spool.findByMessageId('bob', 'm-1')).toBe('aaaa0000-0123456789abcdef');
+    // Release removes only one's own claim.
+    await spool.release('bob', 'm-1', 'bbbb0000-0123456789abcdef');
+    expect(await spool.findByMessageId('bob', 'm-1')).toBe('aaaa0000-0123456789abcdef');
+    await spool.release('bob', 'm-1', 'aaaa0000-0123456789abcdef');
+    expect(await spool.findByMessageId('bob', 'm-1')).toBeUndefined();
+
+    const legacy = join(spool.dir, 'index', 'bob', createHash('sha256').update('m-2').digest('hex'));
+    writeFileSync(legacy, 'cccc0000-0123456789abcdef retired');
+    expect(await spool.findByMessageId('bob', 'm-2')).toBe('cccc0000-0123456789abcdef');
+    expect(await spool.claim('bob', 'm-2', 'dddd0000-0123456789abcdef')).toBe('cccc0000-0123456789abcdef');
   });
 });
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { MappedDocument } from '@efa-gateway/xoev-mapping';
 import { pipeline } from 'node:stream/promises';
@@ -14,7 +14,7 @@ import {
   type ContentBundle,
   type ContentManifest,
 } from './content-store.js';
-import { appendDurably, EarlyFlush, fsyncDir, fsyncFile, readSmallFile, writeDurably, writeNewFileSynced } from './files.js';
+import { appendDurably, EarlyFlush, fsyncDir, fsyncFile, readSmallFile, writeDurably } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
 
 /** An entry of the kept mapped output: a document's bytes follow in the file, a forwarded attachment's do not. */
@@ -158,30 +158,24 @@ export class Spool {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, messageKey(messageId));
     try {
-      if (options.deferSync) writeFileSync(path, id, { flag: 'wx', mode: 0o600 });
-      else {
-        await writeNewFileSynced(path, id);
-        await fsyncDir(dir);
-      }
+      // The entry is a symbolic link whose target is the spool id: created exclusively and with its content in one
+      // step, kept in the inode itself (no data block to allocate and write back for every message).
+      symlinkSync(id, path);
+      if (!options.deferSync) await fsyncDir(dir);
       return id;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       for (let i = 0; i < 50; i++) {
-        const [owner, flag] = (await readSmallFile(path)).toString('utf8').trim().split(/\s+/);
+        const [owner, flag] = readClaim(path).trim().split(/\s+/);
         if (owner && (flag === RETIRED || !this.#isStaleOwner(owner))) return owner;
         if (owner) {
           // A claim whose message was never stored (the process died after claiming, before storing; nothing was
           // acknowledged): this delivery takes the MessageId over instead of being answered as a duplicate.
-          const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
-          writeFileSync(tmp, id, { flag: 'wx', mode: 0o600 });
-          renameSync(tmp, path);
-          if (!options.deferSync) {
-            await fsyncFile(path);
-            await fsyncDir(dir);
-          }
+          replaceClaim(path, id);
+          if (!options.deferSync) await fsyncDir(dir);
           return id;
         }
-        await new Promise((r) => setTimeout(r, 10)); // the winner is still writing its id
+        await new Promise((r) => setTimeout(r, 10)); // a claim file of an earlier version whose id is still being written
       }
       throw new Error(`index entry ${path} stays empty`);
     }
@@ -197,7 +191,7 @@ export class Spool {
   /** Releases a claim that did not lead to a stored message (storing failed). */
   async release(tenant: string, messageId: string, id: string): Promise<void> {
     const path = join(this.dir, 'index', tenant, messageKey(messageId));
-    if ((await readSmallFile(path).catch(() => Buffer.alloc(0))).toString('utf8').trim().split(/\s+/)[0] === id) await rm(path, { force: true });
+    if (claimOwner(path) === id) await rm(path, { force: true });
   }
 
   /**
@@ -248,11 +242,10 @@ export class Spool {
     return stored;
   }
 
-  /** The fsyncs that make a deferred MessageId claim durable. */
+  /** The fsync that makes a deferred MessageId claim durable (its directory: the link lives in the directory's inode table). */
   #claimSyncs(claim: StoreExtras['claim']): Array<() => Promise<void>> {
     if (!claim) return [];
-    const indexDir = join(this.dir, 'index', claim.tenant);
-    return [() => fsyncFile(join(indexDir, messageKey(claim.messageId))), () => fsyncDir(indexDir)];
+    return [() => fsyncDir(join(this.dir, 'index', claim.tenant))];
   }
 
   async #store(
@@ -283,11 +276,7 @@ export class Spool {
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
   async findByMessageId(tenant: string, messageId: string): Promise<string | undefined> {
-    try {
-      return (await readSmallFile(join(this.dir, 'index', tenant, messageKey(messageId)))).toString('utf8').trim().split(/\s+/)[0];
-    } catch {
-      return undefined;
-    }
+    return claimOwner(join(this.dir, 'index', tenant, messageKey(messageId)));
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
@@ -513,9 +502,9 @@ export class Spool {
     if (!record.messageId) return;
     const dir = join(this.dir, 'index', record.tenant);
     const path = join(dir, messageKey(record.messageId));
-    const owner = (await readSmallFile(path).catch(() => Buffer.alloc(0))).toString('utf8').trim().split(/\s+/)[0];
-    if (owner !== record.id) return;
-    await writeDurably(path, `${record.id} ${RETIRED}`, 0o600);
+    if (claimOwner(path) !== record.id) return;
+    replaceClaim(path, `${record.id} ${RETIRED}`);
+    await fsyncDir(dir);
   }
 
   /** Removes bodies whose reception never finished (process died mid-upload: nothing was acknowledged). */
@@ -581,6 +570,35 @@ function legacyRecord(dir: string): MessageRecord | undefined {
 function eventLines(events: ReadonlyArray<Omit<AuditEvent, 'at'>>): string {
   const at = new Date().toISOString();
   return events.map((e) => JSON.stringify({ at, ...e })).join('\n');
+}
+
+/**
+ * The content of a MessageId index entry: `<spool id>` or `<spool id> retired` — the target of a symbolic link, or
+ * (entries of earlier versions) the text of a file. Throws ENOENT when there is none.
+ */
+function readClaim(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error; // EINVAL: not a link, a claim file
+    return readFileSync(path, 'utf8');
+  }
+}
+
+/** The spool id owning a MessageId index entry, or undefined when there is none. */
+function claimOwner(path: string): string | undefined {
+  try {
+    return readClaim(path).trim().split(/\s+/)[0] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces an index entry atomically (a new link renamed over it); the caller fsyncs the directory. */
+function replaceClaim(path: string, content: string): void {
+  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
+  symlinkSync(content, tmp);
+  renameSync(tmp, path);
 }
 
 /** Second word of a MessageId index entry whose message retention removed. */
