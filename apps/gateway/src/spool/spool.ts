@@ -56,7 +56,7 @@ export class BodyTooLargeError extends Error {
  * The durable spool, the gateway's source of truth. Layout under `dir`:
  * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,events.jsonl,content.bin,mapped.bin}` (events.jsonl:
  * the Laufzettel events and the record's updates, see `update`) ·
- * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency ·
+ * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency (a link to the owning spool id) ·
  * `open/<id>` one marker per message without a final state (what the reconciler looks at) ·
  * `key` the local content key (0600).
  */
