@@ -38,13 +38,8 @@ export class OpenPool {
       this.#inline = this.context;
       return;
     }
-    const workerData: OpenWorkerData = {
-      tenants: [...runtime.tenants.values()].map(portableTenant),
-      spoolKey,
-      allowLegacyAlgorithms: security.allowLegacyAlgorithms,
-      allowUnencryptedTransport: security.allowUnencryptedTransport,
-      maxMessageBytes: runtime.config.limits.maxMessageBytes,
-    };
+    // The same context, with the tenants' keys as plain data a thread can receive.
+    const workerData: OpenWorkerData = { ...this.context, tenants: [...runtime.tenants.values()].map(portableTenant) };
     this.#pool = new Piscina({
       filename: pathToFileURL(workerFile).href,
       minThreads: count,

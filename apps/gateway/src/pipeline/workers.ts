@@ -206,7 +206,7 @@ export class PipelineWorkers {
     const connector = this.runtime.connectors.get(name);
     if (!connector) throw new UnrecoverableError(`connector ${name} is not configured`);
     const log = this.logger.child({ id, tenant: record.tenant, messageId: record.messageId, stage: 'deliver', connector: name });
-    // The documents the process stage mapped and validated; a message routed before they were kept is mapped again.
+    // The documents the process stage mapped and kept; output not kept (see #mapAndKeep) is mapped again here.
     let mappedDocuments = await this.spool.mapped(id);
     // The content is opened only when needed: to map again, or to stream forwarded attachments.
     const stored = !mappedDocuments || mappedDocuments.some((d) => d.attachment !== undefined) ? await this.spool.storedContent(id) : undefined;

@@ -1,5 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -321,9 +335,8 @@ export class Spool {
 
   /** Appends audit events without changing the record (e.g. a repeated delivery answered again). */
   async event(id: string, event: Omit<AuditEvent, 'at'> | ReadonlyArray<Omit<AuditEvent, 'at'>>, area: 'messages' | 'quarantine' = 'messages'): Promise<void> {
-    const dir = join(this.dir, area, id);
-    const tornLine = !readJournal(dir).endsWithNewline;
-    await appendDurably(join(dir, JOURNAL), `${tornLine ? '\n' : ''}${eventLines(Array.isArray(event) ? event : [event])}`);
+    const path = join(this.dir, area, id, JOURNAL);
+    await appendDurably(path, `${endsWithTornLine(path) ? '\n' : ''}${eventLines(Array.isArray(event) ? event : [event])}`);
   }
 
   /** The audit events of a message, oldest first (record lines and lines torn by a crash left out). */
@@ -548,6 +561,23 @@ function readJournal(dir: string): { record: MessageRecord | undefined; exists: 
     if (entry) return { record: entry.record as MessageRecord, exists: true, endsWithNewline };
   }
   return { record: undefined, exists: true, endsWithNewline };
+}
+
+/** Whether a journal's last line lacks its newline (an append torn by a crash): only its last byte is read. */
+function endsWithTornLine(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false; // no journal yet
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    return size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The last complete line of `updates.jsonl`, where spools of earlier versions kept the record's updates. */
