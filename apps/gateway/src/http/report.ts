@@ -31,8 +31,7 @@ export function messageMetadata(envelope: OsciEnvelope): Record<string, string> 
   const header = envelope.customHeaders.find((h) => h.localName === 'MessageMetaData');
   if (!header) return out;
   const first = (local: string) => {
-    const list = header.element.getElementsByTagNameNS('*', local);
-    const el = list.item(0);
+    const el = header.element.getElementsByTagNameNS('*', local)[0];
     return el ? (el.textContent ?? '').trim() : undefined;
   };
   const service = first('Service');

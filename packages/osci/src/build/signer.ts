@@ -27,7 +27,13 @@ export type ReferenceSpec =
  * `wrap(<ds:Signature>…)`. Reference digests are computed on the parsed document with the same inclusive C14N
  * the verifier uses; SignedInfo is canonicalized in its final position.
  */
-export function signDocument(xml: string, placeholder: string, wrap: (signature: string) => string, references: readonly ReferenceSpec[], spec: SignatureSpec): string {
+export function signDocument(
+  xml: string,
+  placeholder: string,
+  wrap: (signature: string) => string,
+  references: readonly ReferenceSpec[],
+  spec: SignatureSpec,
+): string {
   const first = xml.indexOf(placeholder);
   if (first === -1 || xml.indexOf(placeholder, first + 1) !== -1) throw new OsciError('BUILD_INVALID_INPUT', 'signature placeholder must occur exactly once');
   const algorithm = spec.algorithm ?? RSA_SHA256;
@@ -67,9 +73,7 @@ export function signDocument(xml: string, placeholder: string, wrap: (signature:
 }
 
 function findSignedInfo(root: Element, mark: string): Element {
-  const values = root.getElementsByTagNameNS(NS.ds, 'SignatureValue');
-  for (let i = 0; i < values.length; i++) {
-    const v = values.item(i)!;
+  for (const v of root.getElementsByTagNameNS(NS.ds, 'SignatureValue')) {
     if (v.textContent === mark) {
       const si = childNamed(v.parentNode as Element, NS.ds, 'SignedInfo');
       if (si) return si;

@@ -1,10 +1,8 @@
-import { DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { ELEMENT_NODE, parseDocument, serializeNode, XmlSyntaxError, type Document, type Element, type Node } from './dom.js';
 import { OsciError } from './errors.js';
 import type { OsciLimits } from './limits.js';
 
 export type { Document, Element, Node };
-
-const ELEMENT_NODE = 1;
 
 /**
  * Rejects DOCTYPE, entity declarations and processing instructions before any parser sees the text.
@@ -48,24 +46,13 @@ export function parseXml(input: Buffer | string, limits: Pick<OsciLimits, 'maxXm
   if (size > limits.maxXmlBytes) throw new OsciError('INPUT_TOO_LARGE', `${what} of ${size} bytes exceeds the limit of ${limits.maxXmlBytes}`);
   const text = typeof input === 'string' ? input : decodeUtf8Strict(input, what);
   assertNoForbiddenXml(text);
-  let firstError: string | undefined;
-  const parser = new DOMParser({
-    locator: false,
-    onError: (level, message) => {
-      if (level !== 'warning' && firstError === undefined) firstError = message;
-    },
-  });
-  let doc: Document;
   try {
-    doc = parser.parseFromString(text, 'text/xml');
+    return parseDocument(text, { maxDepth: limits.maxXmlDepth });
   } catch (error) {
-    throw new OsciError('XML_MALFORMED', `${what} is not well-formed: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    if (error instanceof XmlSyntaxError && error.reason === 'too-deep') throw new OsciError('INPUT_TOO_LARGE', `${what} ${error.message}`);
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new OsciError('XML_MALFORMED', `${what} is not well-formed: ${message}`, { cause: error });
   }
-  if (firstError !== undefined) throw new OsciError('XML_MALFORMED', `${what} is not well-formed: ${firstError.split('\n')[0]}`);
-  const root = doc.documentElement;
-  if (!root) throw new OsciError('XML_MALFORMED', `${what} has no root element`);
-  assertDepth(root, limits.maxXmlDepth, what);
-  return doc;
 }
 
 function decodeUtf8Strict(bytes: Buffer, what: string): string {
@@ -73,15 +60,6 @@ function decodeUtf8Strict(bytes: Buffer, what: string): string {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch (error) {
     throw new OsciError('MIME_UNSUPPORTED_ENCODING', `${what} is not valid UTF-8`, { cause: error });
-  }
-}
-
-function assertDepth(root: Element, maxDepth: number, what: string): void {
-  const stack: Array<[Element, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [el, depth] = stack.pop()!;
-    if (depth > maxDepth) throw new OsciError('INPUT_TOO_LARGE', `${what} nests elements deeper than ${maxDepth}`);
-    for (const c of elementChildren(el)) stack.push([c, depth + 1]);
   }
 }
 
@@ -148,7 +126,7 @@ export function collectIds(root: Element): Map<string, Element> {
 }
 
 export function serializeXml(node: Node): string {
-  return new XMLSerializer().serializeToString(node);
+  return serializeNode(node);
 }
 
 /** Kind of each ASCII character in base64 element text: 1 alphabet, 2 XML whitespace (line wrapping), 0 invalid. */

@@ -1,4 +1,5 @@
 import { C14nCanonicalization } from 'xml-crypto';
+import { ELEMENT_NODE } from '../lib/dom.js';
 import type { Element } from '../lib/xml.js';
 
 export const C14N_INCLUSIVE = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
@@ -22,11 +23,8 @@ export function canonicalize(el: Element): string {
 function ancestorNamespaces(el: Element): NamespacePrefix[] {
   const seen = new Set<string>();
   const out: NamespacePrefix[] = [];
-  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
-    const attrs = (p as Element).attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      const a = attrs.item(i);
-      if (!a) continue;
+  for (let p = el.parentNode; p && p.nodeType === ELEMENT_NODE; p = p.parentNode) {
+    for (const a of p.attributes) {
       let prefix: string | undefined;
       if (a.name === 'xmlns') prefix = '';
       else if (a.name.startsWith('xmlns:')) prefix = a.name.slice(6);
