@@ -74,6 +74,16 @@ describe('read-only XML tree', () => {
     expect(() => parse(xml)).toThrow(XmlSyntaxError);
   });
 
+  it('checks every character of long text runs (the patched fast path of saxes)', () => {
+    const run = 'QUJD'.repeat(1000) + '\n';
+    expect(parse(`<a>${run}\u{1F600}${run}x]y]>z</a>`).documentElement!.textContent).toBe(`${run}\u{1F600}${run}x]y]>z`);
+    expect(parse(`<a>${run}1\r\n2\r3</a>`).documentElement!.textContent).toBe(`${run}1\n2\n3`);
+    expect(() => parse(`<a>${run}]]>${run}</a>`)).toThrow(/\]\]>/);
+    expect(() => parse(`<a>${run}\u0001</a>`)).toThrow(/disallowed character/);
+    expect(() => parse(`<a>${run}\uDC00${run}</a>`)).toThrow(/disallowed character/);
+    expect(() => parse(`<a>${run}\uFFFE</a>`)).toThrow(/disallowed character/);
+  });
+
   it('stops at the depth limit', () => {
     expect(() => parse('<a>'.repeat(5) + '</a>'.repeat(5), 4)).toThrow(expect.objectContaining({ reason: 'too-deep' }));
     expect(parse('<a>'.repeat(4) + '</a>'.repeat(4), 4).documentElement?.localName).toBe('a');
