@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CDATA_SECTION_NODE, COMMENT_NODE, parseDocument, serializeNode, TEXT_NODE, XmlSyntaxError, type Element } from '../src/lib/dom.js';
 import { canonicalize } from '../src/xmldsig/c14n.js';
 
-const parse = (xml: string, maxDepth = 50) => parseDocument(xml, { maxDepth });
+const parse = (xml: string, maxDepth = 50, maxNamespaceDeclarations = 50) => parseDocument(xml, { maxDepth, maxNamespaceDeclarations });
 const only = (root: Element, ns: string | null, local: string): Element => {
   const found = root.getElementsByTagNameNS(ns, local);
   expect(found).toHaveLength(1);
@@ -85,8 +85,14 @@ describe('read-only XML tree', () => {
   });
 
   it('stops at the depth limit', () => {
-    expect(() => parse('<a>'.repeat(5) + '</a>'.repeat(5), 4)).toThrow(expect.objectContaining({ reason: 'too-deep' }));
+    expect(() => parse('<a>'.repeat(5) + '</a>'.repeat(5), 4)).toThrow(expect.objectContaining({ reason: 'too-large' }));
     expect(parse('<a>'.repeat(4) + '</a>'.repeat(4), 4).documentElement?.localName).toBe('a');
+  });
+
+  it('stops at the limit of namespace declarations in the document (default and prefixed, on any element)', () => {
+    const declare = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ` xmlns:p${from + i}="urn:${from + i}"`).join('');
+    expect(parse(`<a xmlns="urn:d"${declare(2)}><b${declare(2, 2)}/></a>`, 50, 5).documentElement?.localName).toBe('a');
+    expect(() => parse(`<a xmlns="urn:d"${declare(2)}><b${declare(3, 2)}/></a>`, 50, 5)).toThrow(expect.objectContaining({ reason: 'too-large' }));
   });
 });
 

@@ -33,6 +33,13 @@ describe('XML safety', () => {
     expect(() => parseXml('<a>'.repeat(100) + '</a>'.repeat(100), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
   });
 
+  it('bounds the namespace declarations of a document (inclusive C14N is quadratic in them)', () => {
+    const declare = (n: number) => Array.from({ length: n }, (_, i) => ` xmlns:p${i}="urn:${i}"`).join('');
+    const at = DEFAULT_LIMITS.maxXmlNamespaceDeclarations;
+    expect(parseXml(`<x${declare(at)}/>`, DEFAULT_LIMITS).documentElement?.attributes).toHaveLength(at);
+    expect(() => parseXml(`<x${declare(at + 1)}/>`, DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE', code: '9100' }));
+  });
+
   it('rejects a message with a DOCTYPE in the envelope part with 9100', () => {
     const raw = wrap('<!DOCTYPE x [<!ENTITY e "x">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>');
     expect(() => openMessage(raw, { keys: [], allowUnencrypted: true })).toThrow(expect.objectContaining({ code: '9100' }));

@@ -166,13 +166,15 @@ export class Document extends ParentBase {
 export interface ParseOptions {
   /** Deepest element nesting accepted. */
   readonly maxDepth: number;
+  /** Most namespace declarations (`xmlns`, `xmlns:p` attributes) accepted in the document. */
+  readonly maxNamespaceDeclarations: number;
 }
 
-/** Thrown for input that is not well-formed namespace-aware XML 1.0, or nested deeper than allowed. */
+/** Thrown for input that is not well-formed namespace-aware XML 1.0, or beyond a bound (depth, declarations). */
 export class XmlSyntaxError extends Error {
   constructor(
     message: string,
-    readonly reason: 'malformed' | 'too-deep',
+    readonly reason: 'malformed' | 'too-large',
   ) {
     super(message);
     this.name = 'XmlSyntaxError';
@@ -189,8 +191,9 @@ export function parseDocument(text: string, options: ParseOptions): Document {
   const parser = new SaxesParser({ xmlns: true, position: false });
   let current: ParentBase = doc;
   let depth = 0;
+  let declarations = 0;
   let failure: XmlSyntaxError | undefined;
-  const fail = (message: string, reason: 'malformed' | 'too-deep' = 'malformed'): void => {
+  const fail = (message: string, reason: 'malformed' | 'too-large' = 'malformed'): void => {
     failure ??= new XmlSyntaxError(message, reason);
     throw failure;
   };
@@ -202,10 +205,12 @@ export function parseDocument(text: string, options: ParseOptions): Document {
     else current.append(new CharacterData(type, data));
   };
   parser.on('opentag', (tag: SaxesTagNS) => {
-    if (++depth > options.maxDepth) fail(`elements nest deeper than ${options.maxDepth}`, 'too-deep');
+    if (++depth > options.maxDepth) fail(`elements nest deeper than ${options.maxDepth}`, 'too-large');
     const attributes: Attr[] = [];
     for (const name in tag.attributes) {
       const a = tag.attributes[name]!;
+      if (a.uri === XMLNS_NAMESPACE && ++declarations > options.maxNamespaceDeclarations)
+        fail(`declares more than ${options.maxNamespaceDeclarations} namespaces`, 'too-large');
       attributes.push(new Attr(a.name, a.prefix || null, a.local, a.uri || null, a.value));
     }
     const el = new Element(tag.name, tag.prefix || null, tag.local, tag.uri || null, attributes, doc);

@@ -13,6 +13,12 @@ export interface OsciLimits {
   readonly maxMimeHeaderBytes: number;
   /** Element nesting depth in one XML document. */
   readonly maxXmlDepth: number;
+  /**
+   * Namespace declarations (`xmlns`, `xmlns:p` attributes) in one XML document. Inclusive C14N costs, per element,
+   * its attributes times the namespaces in scope: without this bound a crafted document of a few MB would keep a core
+   * busy for minutes before any signature is checked.
+   */
+  readonly maxXmlNamespaceDeclarations: number;
   /** References in one SignedInfo. */
   readonly maxSignatureReferences: number;
   /** Nesting depth of ContentContainers. */
@@ -25,6 +31,7 @@ export const DEFAULT_LIMITS: OsciLimits = Object.freeze({
   maxMimeParts: 1000,
   maxMimeHeaderBytes: 16 * 1024,
   maxXmlDepth: 64,
+  maxXmlNamespaceDeclarations: 256,
   maxSignatureReferences: 1000,
   maxContainerDepth: 8,
 });

@@ -41,15 +41,19 @@ function skipLeadingWhitespace(text: string): number {
 }
 
 /** Parses one XML document under the given limits; never resolves entities or external resources. */
-export function parseXml(input: Buffer | string, limits: Pick<OsciLimits, 'maxXmlBytes' | 'maxXmlDepth'>, what = 'XML'): Document {
+export function parseXml(
+  input: Buffer | string,
+  limits: Pick<OsciLimits, 'maxXmlBytes' | 'maxXmlDepth' | 'maxXmlNamespaceDeclarations'>,
+  what = 'XML',
+): Document {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > limits.maxXmlBytes) throw new OsciError('INPUT_TOO_LARGE', `${what} of ${size} bytes exceeds the limit of ${limits.maxXmlBytes}`);
   const text = typeof input === 'string' ? input : decodeUtf8Strict(input, what);
   assertNoForbiddenXml(text);
   try {
-    return parseDocument(text, { maxDepth: limits.maxXmlDepth });
+    return parseDocument(text, { maxDepth: limits.maxXmlDepth, maxNamespaceDeclarations: limits.maxXmlNamespaceDeclarations });
   } catch (error) {
-    if (error instanceof XmlSyntaxError && error.reason === 'too-deep') throw new OsciError('INPUT_TOO_LARGE', `${what} ${error.message}`);
+    if (error instanceof XmlSyntaxError && error.reason === 'too-large') throw new OsciError('INPUT_TOO_LARGE', `${what} ${error.message}`);
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new OsciError('XML_MALFORMED', `${what} is not well-formed: ${message}`, { cause: error });
   }
