@@ -13,6 +13,7 @@ import { Spool } from '../src/spool/spool.js';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Agent, request } from 'node:http';
+import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { acceptDelivery } from '../test/messages.js';
 
@@ -190,6 +191,19 @@ async function machineCpu(): Promise<{ busy: number; idle: number; iowait: numbe
   return { busy: user! + nice! + system! + irq! + softirq! + steal!, idle: idle!, iowait: iowait! };
 }
 
+/** CPU seconds Redis reports for itself (INFO cpu: main thread and its helpers), user plus system. */
+const redisInfo = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+async function redisCpu(): Promise<number | undefined> {
+  try {
+    const info = await redisInfo.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    const seconds = field('used_cpu_user') + field('used_cpu_sys');
+    return Number.isFinite(seconds) ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Waits until n messages reached a final state (cheap to poll: two directory listings), then checks they were delivered. */
 async function waitDelivered(n: number): Promise<void> {
   for (;;) {
@@ -209,6 +223,7 @@ const latencies: number[] = [];
 const cpuBefore = await gatewayCpu();
 const threadsBefore = await threadCpu();
 const machineBefore = await machineCpu();
+const redisBefore = await redisCpu();
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -227,6 +242,7 @@ const delivered = performance.now();
 const cpuAfter = await gatewayCpu();
 const threadsAfter = await threadCpu();
 const machineAfter = await machineCpu();
+const redisAfter = await redisCpu();
 const cpuUser = cpuAfter.user - cpuBefore.user;
 const cpuSystem = cpuAfter.system - cpuBefore.system;
 const cpuSmall = cpuUser + cpuSystem;
@@ -282,6 +298,8 @@ if (SMALL > 0) {
     `${(cpuSmall / ((delivered - started) / 1000)).toFixed(2)} cores busy on average; ${((cpuSystem * 1000) / SMALL).toFixed(1)} ms of it in the kernel`,
   );
   row(`answer latency p50 / p99 (${CONCURRENCY} senders)`, `${pct(50)} / ${pct(99)} ms`);
+  if (redisBefore !== undefined && redisAfter !== undefined)
+    row('Redis CPU time per small message', `${(((redisAfter - redisBefore) * 1000) / SMALL).toFixed(1)} ms`, 'not in the figure above; same cores');
   if (process.env.BENCH_THREADS) {
     const [busy, idle, iowait] = (['busy', 'idle', 'iowait'] as const).map((k) => machineAfter[k] - machineBefore[k]);
     row(
@@ -308,6 +326,7 @@ row(
   `${(rssBeforeLarge / 1048576).toFixed(0)} MiB before it; target ≤ 256 MiB`,
 );
 row('peak RSS of the gateway (all phases)', `${(peakRss / 1048576).toFixed(0)} MiB`, 'sampled every 50 ms, summed over its processes');
+redisInfo.disconnect();
 await gateway.stop();
 await rm(dataDir, { recursive: true, force: true });
 process.exit(0);
