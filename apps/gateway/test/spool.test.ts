@@ -42,11 +42,12 @@ describe('spool record updates', () => {
     await spool.update(id, (r) => void (r.state = 'processing'), [{ stage: 'route', event: 'routed' }]);
     await spool.update(id, (r) => void (r.deliveries.x = { state: 'pending', attempts: 0 }));
     expect(await spool.get(id)).toMatchObject({ state: 'processing', deliveries: { x: { state: 'pending' } } });
-    // The record as accepted stays untouched; the journal holds the events and one record line per update.
+    // The journal starts with the record as accepted (no meta.json), then holds the events and one record line per update.
     const messageDir = join(spool.dir, 'messages', id);
-    expect(JSON.parse(readFileSync(join(messageDir, 'meta.json'), 'utf8')).state).toBe('accepted');
+    expect(existsSync(join(messageDir, 'meta.json'))).toBe(false);
     const journal = () => readFileSync(join(messageDir, 'events.jsonl'), 'utf8').trim().split('\n');
-    expect(journal().filter((l) => l.startsWith('{"record":'))).toHaveLength(2);
+    expect(JSON.parse(journal()[0]!).record.state).toBe('accepted');
+    expect(journal().filter((l) => l.startsWith('{"record":'))).toHaveLength(3);
     expect((await spool.events(id)).map((e) => e.event)).toEqual(['routed']);
     expect(existsSync(join(messageDir, 'updates.jsonl'))).toBe(false);
 
@@ -62,16 +63,33 @@ describe('spool record updates', () => {
     expect(await spool.listOpen()).not.toContain(id); // final state: no longer open
   });
 
-  it('reads the record updates of a spool written before the journal held them (updates.jsonl), until the next update', async () => {
+  it('reads messages of spools written by earlier versions (record in meta.json, updates in updates.jsonl), until the next update', async () => {
     const spool = await new Spool(join(dir, 'legacy')).init();
     const id = await accepted(spool);
     const messageDir = join(spool.dir, 'messages', id);
     const before = (await spool.get(id))!;
+    // The layout of earlier versions: the accepted record in meta.json, a journal of events only.
+    writeFileSync(join(messageDir, 'meta.json'), JSON.stringify(before, null, 2));
+    writeFileSync(join(messageDir, 'events.jsonl'), JSON.stringify({ at: new Date().toISOString(), stage: 'receive', event: 'received' }) + '\n');
+    expect((await spool.get(id))?.state).toBe('accepted');
     writeFileSync(join(messageDir, 'updates.jsonl'), JSON.stringify({ ...before, state: 'processing' }) + '\n');
     expect((await spool.get(id))?.state).toBe('processing');
     const updated = await spool.update(id, (r) => void (r.state = 'delivered'), [{ stage: 'deliver', event: 'delivered' }]);
     expect(updated.state).toBe('delivered');
     expect((await spool.get(id))?.state).toBe('delivered');
+    expect((await spool.events(id)).map((e) => e.event)).toEqual(['received', 'delivered']);
+  });
+
+  it('counts a message directory as stored only with a complete record (a store torn before its fsync is not)', async () => {
+    const spool = await new Spool(join(dir, 'torn')).init();
+    const id = await accepted(spool);
+    const journal = join(spool.dir, 'messages', id, 'events.jsonl');
+    expect(await spool.claim('t', 'm-torn', id)).toBe(id);
+    expect(await spool.claim('t', 'm-torn', spool.newId())).toBe(id); // stored: the MessageId is taken
+    writeFileSync(journal, readFileSync(journal, 'utf8').slice(0, 40)); // the first line torn
+    expect(await spool.get(id)).toBeUndefined();
+    const next = spool.newId();
+    expect(await spool.claim('t', 'm-torn', next)).toBe(next); // nothing stored under the old claim: taken over
   });
 });
 

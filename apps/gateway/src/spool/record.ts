@@ -1,5 +1,5 @@
 import type { MappingResult } from '@efa-gateway/xoev-mapping';
-/** The spool record of one received message (meta.json): what it is, what was verified, where it is in the pipeline. */
+/** The spool record of one received message (record lines of its journal `events.jsonl`): what it is, what was verified, where it is in the pipeline. */
 export type MessageState = 'accepted' | 'queued' | 'processing' | 'delivered' | 'failed' | 'quarantined' | 'rejected';
 
 export interface DeliveryState {

@@ -68,8 +68,9 @@ export class BodyTooLargeError extends Error {
 
 /**
  * The durable spool, the gateway's source of truth. Layout under `dir`:
- * `incoming/` bodies being received · `messages/<id>/{original.bin,meta.json,events.jsonl,content.bin,mapped.bin}` (events.jsonl:
- * the Laufzettel events and the record's updates, see `update`) ·
+ * `incoming/` bodies being received · `messages/<id>/{original.bin,events.jsonl,content.bin,mapped.bin}` (events.jsonl, the
+ * message's journal: the record as stored at acceptance as its first line, then the Laufzettel events and the record
+ * after each update, see `update`; spools of earlier versions keep the accepted record in `meta.json`) ·
  * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency (a link to the owning spool id) ·
  * `open/<id>` one marker per message without a final state (what the reconciler looks at) ·
  * `key` the local content key (0600).
@@ -198,7 +199,7 @@ export class Spool {
   /** The owner of a claim has no stored message and is not being received right now. */
   #isStaleOwner(owner: string): boolean {
     if (!/^[a-z0-9]+-[0-9a-f]{16}$/.test(owner)) return false; // not a spool id: leave it alone
-    const stored = ['messages', 'quarantine'].some((area) => existsSync(join(this.dir, area, owner, 'meta.json')));
+    const stored = ['messages', 'quarantine'].some((area) => isStored(join(this.dir, area, owner)));
     return !stored && !existsSync(join(this.dir, 'incoming', `${owner}.bin`));
   }
 
@@ -248,10 +249,7 @@ export class Spool {
   /** After a failed store: removes the message directory unless its record was written. True if it was. */
   async #removeUnstored(area: 'messages' | 'quarantine', id: string): Promise<boolean> {
     const dir = join(this.dir, area, id);
-    const stored = await stat(join(dir, 'meta.json')).then(
-      () => true,
-      () => false,
-    );
+    const stored = isStored(dir);
     if (!stored) await rm(dir, { recursive: true, force: true });
     return stored;
   }
@@ -277,15 +275,11 @@ export class Spool {
     else if (content) await sealContentToFile(join(dir, 'content.bin'), this.#key!, record.id, content);
     // A fresh directory: the files are written, then everything involved (files, the new directory, the directories
     // entries moved out of and into, the caller's extras) is fsync'd in one parallel round — one wait for the disk.
-    const meta = join(dir, 'meta.json');
-    writeFileSync(meta, JSON.stringify(record, null, 2), { flag: 'wx', mode: 0o600 });
-    const syncs = [fsyncFile(meta), fsyncDir(dir), fsyncDir(join(this.dir, area)), fsyncDir(join(this.dir, 'incoming')), ...alsoSync.map((f) => f())];
-    if (events?.length) {
-      const path = join(dir, 'events.jsonl');
-      writeFileSync(path, eventLines(events) + '\n', { flag: 'wx', mode: 0o600 });
-      syncs.push(fsyncFile(path));
-    }
-    await Promise.all(syncs);
+    // The record and the first audit events are the journal's first lines: one file, one fsync.
+    const journal = join(dir, JOURNAL);
+    const lines = [JSON.stringify({ record }), ...(events?.length ? [eventLines(events)] : [])].join('\n');
+    writeFileSync(journal, `${lines}\n`, { flag: 'wx', mode: 0o600 });
+    await Promise.all([fsyncFile(journal), fsyncDir(dir), fsyncDir(join(this.dir, area)), fsyncDir(join(this.dir, 'incoming')), ...alsoSync.map((f) => f())]);
   }
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
@@ -296,7 +290,8 @@ export class Spool {
   async get(id: string): Promise<MessageRecord | undefined> {
     for (const area of ['messages', 'quarantine']) {
       const dir = join(this.dir, area, id);
-      // A journal is written only after meta.json: its last record line, if any, is the record.
+      // The journal's last complete record line is the record; spools of earlier versions have it in meta.json until
+      // the first update.
       const journal = readJournal(dir);
       if (journal.record) return journal.record;
       let initial: Buffer;
@@ -312,11 +307,11 @@ export class Spool {
 
   /**
    * Read-modify-write of a record (callers serialise per message: one pipeline job per stage holds it), together
-   * with the audit events of the change. The record as stored at acceptance stays in `meta.json`; the message's
-   * journal `events.jsonl` holds its audit events and, after every update, the whole new record as a line
-   * `{"record": …}` — record and events of one change are one fsync'd append (no temp file, rename or directory
-   * fsync per update). The last complete record line is the record. (Spools written before kept the record lines in
-   * `updates.jsonl`; they are still read, and superseded by the first record line in the journal.)
+   * with the audit events of the change. The message's journal `events.jsonl` starts with the record as accepted
+   * and holds its audit events and, after every update, the whole new record as a line `{"record": …}` — record and
+   * events of one change are one fsync'd append (no temp file, rename or directory fsync per update). The last
+   * complete record line is the record. (Spools written before kept the accepted record in `meta.json` and the
+   * record lines in `updates.jsonl`; both are still read, and superseded by the first record line in the journal.)
    */
   async update(id: string, change: (record: MessageRecord) => void, events: ReadonlyArray<Omit<AuditEvent, 'at'>> = []): Promise<MessageRecord> {
     const dir = join(this.dir, 'messages', id);
@@ -561,6 +556,14 @@ function readJournal(dir: string): { record: MessageRecord | undefined; exists: 
     if (entry) return { record: entry.record as MessageRecord, exists: true, endsWithNewline };
   }
   return { record: undefined, exists: true, endsWithNewline };
+}
+
+/**
+ * Whether a message directory holds a stored record: a complete record line in its journal, or the `meta.json` of a
+ * spool written by an earlier version. (A store that failed half-way leaves neither.)
+ */
+function isStored(dir: string): boolean {
+  return existsSync(join(dir, 'meta.json')) || readJournal(dir).record !== undefined;
 }
 
 /** Whether a journal's last line lacks its newline (an append torn by a crash): only its last byte is read. */
