@@ -18,6 +18,8 @@ import { stringify } from 'yaml';
 import { acceptDelivery } from '../test/messages.js';
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 200);
+/** Small messages sent and delivered before anything is measured: a long-running gateway has compiled its hot code. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 100);
 const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const RATE = Number(process.env.BENCH_RATE ?? 50);
@@ -215,29 +217,40 @@ async function waitDelivered(n: number): Promise<void> {
   if (failed) throw new Error(`message ${failed.id} ended ${failed.state}: ${JSON.stringify(failed.deliveries)}`);
 }
 
+/** Sends the bodies from CONCURRENCY senders at once; returns the answer latencies. */
+async function sendConcurrently(bodies: readonly Buffer[]): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const t = performance.now();
+        await post(url, body);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return latencies;
+}
+
+if (WARMUP > 0) {
+  out(`warming up with ${WARMUP} small AcceptDeliveries (not measured) …`);
+  await sendConcurrently(Array.from({ length: WARMUP }, (_, i) => acceptDelivery(`bench-warmup-${i}`)));
+  await waitDelivered(WARMUP);
+}
 out(`building ${SMALL} small AcceptDeliveries (client side, not timed) …`);
 const bodies = Array.from({ length: SMALL }, (_, i) => acceptDelivery(`bench-small-${i}`));
 let peakRss = 0;
 const sampler = setInterval(() => void gatewayRss().then((r) => (peakRss = Math.max(peakRss, r))), 50);
-const latencies: number[] = [];
 const cpuBefore = await gatewayCpu();
 const threadsBefore = await threadCpu();
 const machineBefore = await machineCpu();
 const redisBefore = await redisCpu();
 const started = performance.now();
-let next = 0;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!;
-      const t = performance.now();
-      await post(url, body);
-      latencies.push(performance.now() - t);
-    }
-  }),
-);
+const latencies = await sendConcurrently(bodies);
 const answered = performance.now();
-await waitDelivered(SMALL);
+await waitDelivered(WARMUP + SMALL);
 const delivered = performance.now();
 const cpuAfter = await gatewayCpu();
 const threadsAfter = await threadCpu();
@@ -266,7 +279,7 @@ await Promise.all(
     pacedLatencies.push(performance.now() - t);
   }),
 );
-await waitDelivered(SMALL + PACED);
+await waitDelivered(WARMUP + SMALL + PACED);
 pacedLatencies.sort((a, b) => a - b);
 const pacedPct = (p: number) => percentile(pacedLatencies, p);
 
@@ -280,14 +293,16 @@ const largeSampler = setInterval(() => void gatewayRss().then((r) => (trace(r), 
 await post(url, large);
 const lAnswered = performance.now();
 if (process.env.BENCH_TRACE) out(`  t=${(lAnswered - lStart).toFixed(0)} ms answered`);
-await waitDelivered(SMALL + PACED + 1);
+await waitDelivered(WARMUP + SMALL + PACED + 1);
 const lDelivered = performance.now();
 clearInterval(largeSampler);
 clearInterval(sampler);
 peakRss = Math.max(peakRss, await gatewayRss());
 
 const row = (what: string, value: string, note = '') => out(`  ${what.padEnd(52)} ${value.padStart(14)}   ${note}`);
-out(`\ngateway pipeline bench (gateway processes: ${PROCESSES}, ${CONCURRENCY} concurrent senders over loopback, Node ${process.version})`);
+out(
+  `\ngateway pipeline bench (gateway processes: ${PROCESSES}, ${CONCURRENCY} concurrent senders over loopback, after ${WARMUP} warm-up messages, Node ${process.version})`,
+);
 row('RSA-4096 private operations', `${rsaPerSecond.toFixed(1)} ops/s`, `≥ 3 per message ⇒ bound ≈ ${(rsaPerSecond / 3).toFixed(0)} msg/s per core`);
 if (SMALL > 0) {
   row(`${SMALL} small messages answered`, `${(SMALL / ((answered - started) / 1000)).toFixed(1)} msg/s`);
