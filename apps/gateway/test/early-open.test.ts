@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EarlyOpener } from '../src/http/early-open.js';
-import type { OpenContext } from '../src/http/open-task.js';
+import { xmlLimitsOf, type OpenContext } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
 import { bobRuntime, VECTORS } from './support.js';
 
@@ -19,6 +19,7 @@ const context = (overrides: Partial<OpenContext> = {}): OpenContext => ({
   allowLegacyAlgorithms: false,
   allowUnencryptedTransport: false,
   maxMessageBytes: 64 * 1024 * 1024,
+  xmlLimits: xmlLimitsOf(runtime.config.limits.xml),
   ...overrides,
 });
 const bob = runtime.tenants.get('bob')!;

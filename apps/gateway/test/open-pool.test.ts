@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '@efa-gateway/osci';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,6 +115,27 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
     const path = join(VECTORS, 'cases/c-accept-5mb-attachment/request.bin');
     const task = { id: 'spool-4', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(tmpdir(), 'no-such-dir-efa', 'sealed') };
     await expect(pool.open(task)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('applies the configured XML bounds in the open threads (limits.xml; by default the library defaults)', async () => {
+    expect(runtime.config.limits.xml).toEqual({
+      maxBytes: DEFAULT_LIMITS.maxXmlBytes,
+      maxDepth: DEFAULT_LIMITS.maxXmlDepth,
+      maxNamespaceDeclarations: DEFAULT_LIMITS.maxXmlNamespaceDeclarations,
+    });
+    // The vector's envelope declares 48 namespaces (every signed block repeats its declarations).
+    const strict = bobRuntime({ limits: { xml: { maxNamespaceDeclarations: 40 } } });
+    const pool = new OpenPool(strict, key, 1, await bundle());
+    pools.push(pool);
+    const path = join(VECTORS, 'cases/b-accept-delivery/request.bin');
+    const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
+    try {
+      const outcome = await pool.open({ id: 'spool-6', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(dir, 'sealed') });
+      expect(outcome).toMatchObject({ kind: 'rejected', error: { code: '9100', reason: 'INPUT_TOO_LARGE' } });
+      expect(() => bobRuntime({ limits: { xml: { maxDepth: 2 } } })).toThrow(/maxDepth/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('applies the configured body limit when opening (not the library default)', async () => {

@@ -1,4 +1,11 @@
+import { DEFAULT_LIMITS } from '@efa-gateway/osci';
 import { z } from 'zod';
+
+const XML_LIMIT_DEFAULTS = {
+  maxBytes: DEFAULT_LIMITS.maxXmlBytes,
+  maxDepth: DEFAULT_LIMITS.maxXmlDepth,
+  maxNamespaceDeclarations: DEFAULT_LIMITS.maxXmlNamespaceDeclarations,
+};
 
 const secret = z
   .object({
@@ -105,9 +112,25 @@ export const configSchema = z
           .int()
           .min(16 * 1024 * 1024)
           .default(512 * 1024 * 1024),
+        /**
+         * Bounds of every XML document a message carries (SOAP envelope, decrypted ContentContainer), checked before
+         * anything of it is trusted; a message beyond one is rejected (envelope) or quarantined (content) with 9100.
+         * Raise them only for senders trusted to need it.
+         */
+        xml: z
+          .object({
+            /** Bytes of one document. @defaultValue 32 MiB */
+            maxBytes: z.number().int().positive().default(DEFAULT_LIMITS.maxXmlBytes),
+            /** Element nesting depth. @defaultValue 64 */
+            maxDepth: z.number().int().min(8).max(1024).default(DEFAULT_LIMITS.maxXmlDepth),
+            /** Namespace declarations in one document (inclusive C14N is quadratic in them). @defaultValue 256 */
+            maxNamespaceDeclarations: z.number().int().min(16).max(4096).default(DEFAULT_LIMITS.maxXmlNamespaceDeclarations),
+          })
+          .strict()
+          .default(XML_LIMIT_DEFAULTS),
       })
       .strict()
-      .default({ maxMessageBytes: 256 * 1024 * 1024, memoryBudgetBytes: 512 * 1024 * 1024 }),
+      .default({ maxMessageBytes: 256 * 1024 * 1024, memoryBudgetBytes: 512 * 1024 * 1024, xml: XML_LIMIT_DEFAULTS }),
     security: z
       .object({
         allowLegacyAlgorithms: z.boolean().default(false),

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/load.js';
-import { portableTenant, runOpenTask, type OpenContext, type OpenOutcome, type OpenTask } from './open-task.js';
+import { portableTenant, runOpenTask, xmlLimitsOf, type OpenContext, type OpenOutcome, type OpenTask } from './open-task.js';
 import type { OpenWorkerData } from './open-worker.js';
 import { OPEN_WORKER_SOURCE_ENTRY } from './worker-bundle.js';
 
@@ -33,6 +33,7 @@ export class OpenPool {
       allowLegacyAlgorithms: security.allowLegacyAlgorithms,
       allowUnencryptedTransport: security.allowUnencryptedTransport,
       maxMessageBytes: runtime.config.limits.maxMessageBytes,
+      xmlLimits: xmlLimitsOf(runtime.config.limits.xml),
     };
     if (count === 0) {
       this.#inline = this.context;

@@ -14,6 +14,7 @@ import {
   type FeedbackCode,
   type OpenedMessage,
   type OsciEnvelope,
+  type OsciLimits,
 } from '@efa-gateway/osci';
 import { X509Certificate } from 'node:crypto';
 import type { Tenant } from '../config/load.js';
@@ -76,6 +77,8 @@ export interface OpenContext {
   readonly allowUnencryptedTransport: boolean;
   /** The configured body limit (`limits.maxMessageBytes`), also the opener's. */
   readonly maxMessageBytes: number;
+  /** The configured bounds of the message's XML documents (`limits.xml`). */
+  readonly xmlLimits: Pick<OsciLimits, 'maxXmlBytes' | 'maxXmlDepth' | 'maxXmlNamespaceDeclarations'>;
 }
 
 const ACCEPTED_ORDERS = new Set(['acceptDelivery', 'processDelivery']);
@@ -91,6 +94,15 @@ export function openTaskMemory(size: number): number {
   return size >= STREAM_OPEN_FROM_BYTES ? 4 * 1024 * 1024 : 2 * size;
 }
 
+/** The osci names of the configured XML bounds (`limits.xml`). */
+export function xmlLimitsOf(xml: {
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+  readonly maxNamespaceDeclarations: number;
+}): OpenContext['xmlLimits'] {
+  return { maxXmlBytes: xml.maxBytes, maxXmlDepth: xml.maxDepth, maxXmlNamespaceDeclarations: xml.maxNamespaceDeclarations };
+}
+
 /** The osci options for opening a message of `tenant`. */
 export function openOptionsFor(tenant: Tenant, ctx: OpenContext) {
   return {
@@ -98,7 +110,7 @@ export function openOptionsFor(tenant: Tenant, ctx: OpenContext) {
     trust: tenant.trust,
     allowLegacyAlgorithms: ctx.allowLegacyAlgorithms,
     allowUnencrypted: ctx.allowUnencryptedTransport,
-    limits: { maxMessageBytes: ctx.maxMessageBytes },
+    limits: { maxMessageBytes: ctx.maxMessageBytes, ...ctx.xmlLimits },
     requireTrustedContentSigners: tenant.requireTrustedAuthors,
   };
 }

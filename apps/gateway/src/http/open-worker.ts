@@ -8,6 +8,7 @@ export interface OpenWorkerData {
   readonly allowLegacyAlgorithms: boolean;
   readonly allowUnencryptedTransport: boolean;
   readonly maxMessageBytes: number;
+  readonly xmlLimits: OpenContext['xmlLimits'];
 }
 
 const data = workerData as OpenWorkerData;
@@ -17,6 +18,7 @@ const context: OpenContext = {
   allowLegacyAlgorithms: data.allowLegacyAlgorithms,
   allowUnencryptedTransport: data.allowUnencryptedTransport,
   maxMessageBytes: data.maxMessageBytes,
+  xmlLimits: data.xmlLimits,
 };
 
 export default function open(task: OpenTask): Promise<OpenOutcome> {
