@@ -127,10 +127,10 @@ export const configSchema = z
             maxNamespaceDeclarations: z.number().int().min(16).max(4096).default(DEFAULT_LIMITS.maxXmlNamespaceDeclarations),
           })
           .strict()
-          .default(XML_LIMIT_DEFAULTS),
+          .default(() => ({ ...XML_LIMIT_DEFAULTS })),
       })
       .strict()
-      .default({ maxMessageBytes: 256 * 1024 * 1024, memoryBudgetBytes: 512 * 1024 * 1024, xml: XML_LIMIT_DEFAULTS }),
+      .default({ maxMessageBytes: 256 * 1024 * 1024, memoryBudgetBytes: 512 * 1024 * 1024, xml: { ...XML_LIMIT_DEFAULTS } }),
     security: z
       .object({
         allowLegacyAlgorithms: z.boolean().default(false),
