@@ -109,6 +109,19 @@ describe('serializing a subtree', () => {
     expect(serializeNode(parse(xml))).toBe(xml);
   });
 
+  it('keeps a carriage return of text or attribute values through serializing and parsing again', () => {
+    const a = parse('<a v="1&#13;2">x&#13;y&#13;&#10;z</a>').documentElement!;
+    expect(a.textContent).toBe('x\ry\r\nz');
+    const again = parse(serializeNode(a)).documentElement!;
+    expect(again.textContent).toBe('x\ry\r\nz');
+    expect(again.getAttribute('v')).toBe('1\r2');
+  });
+
+  it('refuses a namespace name with surrounding whitespace (saxes would bind it trimmed, a conformant parser not)', () => {
+    expect(() => parse('<p:a xmlns:p=" urn:p"/>')).toThrow(/surrounding whitespace/);
+    expect(() => parse('<a xmlns="urn:d\t"/>')).toThrow(/surrounding whitespace/);
+  });
+
   it('escapes text and attribute values', () => {
     const a = parse('<a v="&quot;&lt;&amp;&#9;&#10;&#13;>">&lt;&amp;&gt;</a>').documentElement!;
     expect(serializeNode(a)).toBe('<a v="&quot;&lt;&amp;&#9;&#10;&#13;&gt;">&lt;&amp;&gt;</a>');

@@ -209,8 +209,11 @@ export function parseDocument(text: string, options: ParseOptions): Document {
     const attributes: Attr[] = [];
     for (const name in tag.attributes) {
       const a = tag.attributes[name]!;
-      if (a.uri === XMLNS_NAMESPACE && ++declarations > options.maxNamespaceDeclarations)
-        fail(`declares more than ${options.maxNamespaceDeclarations} namespaces`, 'too-large');
+      if (a.uri === XMLNS_NAMESPACE) {
+        if (++declarations > options.maxNamespaceDeclarations) fail(`declares more than ${options.maxNamespaceDeclarations} namespaces`, 'too-large');
+        // saxes binds the trimmed value, a conformant parser the value itself: refuse what they would read differently.
+        if (a.value !== a.value.trim()) fail(`the namespace name of ${a.name} has surrounding whitespace`);
+      }
       attributes.push(new Attr(a.name, a.prefix || null, a.local, a.uri || null, a.value));
     }
     const el = new Element(tag.name, tag.prefix || null, tag.local, tag.uri || null, attributes, doc);
@@ -239,13 +242,14 @@ interface VisibleNamespace {
   readonly namespace: string;
 }
 
-const TEXT_ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
-const ATTRIBUTE_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const TEXT_ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '\r': '&#13;' };
+const ATTRIBUTE_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '"': '&quot;', '\t': '&#9;', '\n': '&#10;' };
 
 /**
  * Serializes a node with the rules of the DOM Parsing and Serialization spec as @xmldom/xmldom applies them: a
  * subtree taken out of its document declares the namespaces its element and attribute names use but whose
- * declarations lie outside it; empty elements are written `<x/>`; CDATA stays CDATA; comments are kept.
+ * declarations lie outside it; empty elements are written `<x/>`; CDATA stays CDATA; comments are kept. Unlike
+ * xmldom, a carriage return in text is written as `&#13;`, so that parsing the output gives the same text.
  */
 export function serializeNode(node: Node): string {
   const out: string[] = [];
@@ -264,7 +268,8 @@ export function serializeNode(node: Node): string {
         );
         return;
       case TEXT_NODE:
-        out.push(n.data.replace(/[<&>]/g, (c) => TEXT_ESCAPES[c]!));
+        // A carriage return is written as a reference: as a character, the next parser would turn it into a line feed.
+        out.push(n.data.replace(/[<&>\r]/g, (c) => TEXT_ESCAPES[c]!));
         return;
       case CDATA_SECTION_NODE:
         out.push('<![CDATA[', n.data.replace(/]]>/g, ']]]]><![CDATA[>'), ']]>');
