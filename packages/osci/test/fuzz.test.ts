@@ -5,6 +5,7 @@ import { parseXml, serializeXml } from '../src/lib/xml.js';
 import { findPart, parseMimeEntity } from '../src/mime/parse.js';
 import { openMessage, type OpenOptions } from '../src/open-message.js';
 import { canonicalize } from '../src/xmldsig/c14n.js';
+import { mutate, random } from './support/mutate.js';
 import { observe, streamed } from './support/opening.js';
 import { demoTrust, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
 
@@ -14,49 +15,6 @@ import { demoTrust, recipientKeys, vectorFile, vectorIndex } from './support/vec
  * checks that it is refused with an OSCI error — never a TypeError, a hang or an answer that depends on how the bytes
  * arrived. The seeds are fixed, so a failure names the round that reproduces it.
  */
-
-/** mulberry32: a small deterministic PRNG. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const XML_CHARS = Buffer.from('<>&"\'=/:!?[]-# \n\r\t;xX0');
-
-/** One damage of `input`, chosen by `next`; the description says what was done (for the failure message). */
-function mutate(input: Buffer, next: () => number): { bytes: Buffer; what: string } {
-  const int = (n: number) => Math.floor(next() * n);
-  const at = int(input.length);
-  const length = 1 + int(64);
-  switch (int(6)) {
-    case 0: {
-      const bytes = Buffer.from(input);
-      bytes[at] = bytes[at]! ^ (1 + int(255));
-      return { bytes, what: `flip byte ${at}` };
-    }
-    case 1: {
-      const bytes = Buffer.from(input);
-      bytes[at] = XML_CHARS[int(XML_CHARS.length)]!;
-      return { bytes, what: `replace byte ${at} with ${JSON.stringify(String.fromCharCode(bytes[at]!))}` };
-    }
-    case 2:
-      return { bytes: Buffer.concat([input.subarray(0, at), input.subarray(at + length)]), what: `cut ${length} bytes at ${at}` };
-    case 3:
-      return { bytes: Buffer.concat([input.subarray(0, at + length), input.subarray(at)]), what: `double ${length} bytes at ${at}` };
-    case 4: {
-      const inserted = Buffer.from(Array.from({ length }, () => XML_CHARS[int(XML_CHARS.length)]!));
-      return { bytes: Buffer.concat([input.subarray(0, at), inserted, input.subarray(at)]), what: `insert ${length} bytes at ${at}` };
-    }
-    default:
-      return { bytes: input.subarray(0, at), what: `truncate at ${at}` };
-  }
-}
 
 const KNOWN_REASONS = new Set(Object.keys(OSCI_ERROR_REASONS));
 
