@@ -3,17 +3,9 @@
  * string at a time.
  */
 
-/** mulberry32: a small deterministic PRNG. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../../../test/support/seeded-random.js';
+
+export { random };
 
 const XML_CHARS = Buffer.from('<>&"\'=/:!?[]-# \n\r\t;xX0');
 
