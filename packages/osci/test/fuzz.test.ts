@@ -1,4 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { certificateId } from '../src/build/certificates.js';
+import { buildContainer, gcmMethod, IdSequence, oaepMethod } from '../src/build/content.js';
+import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
+import { base64Lines } from '../src/build/xml-writer.js';
+import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
+import { wrapKey } from '../src/xmlenc/algorithms/key-transport.js';
 import { OSCI_ERROR_REASONS } from '../src/lib/errors.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { parseXml, serializeXml } from '../src/lib/xml.js';
@@ -6,8 +13,9 @@ import { findPart, parseMimeEntity } from '../src/mime/parse.js';
 import { openMessage, type OpenOptions } from '../src/open-message.js';
 import { canonicalize } from '../src/xmldsig/c14n.js';
 import { mutate, random } from './support/mutate.js';
+import { ADDRESSEE_CIPHER, handMadeAcceptDelivery } from './support/hand-made.js';
 import { observe, streamed } from './support/opening.js';
-import { demoTrust, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
+import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
 
 /**
  * Seeded, bounded fuzzing of what an unauthenticated sender controls: every round damages a reference message in
@@ -50,6 +58,53 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
     }
     // The damage must not be so coarse that nothing parses (then the serializer would go untested).
     expect(parsed).toBeGreaterThan(100);
+  });
+
+  it('the content layer: damaged decrypted ContentContainers give a content error, and both openers agree', () => {
+    // What an authenticated sender controls: the plaintext of the ContentContainer it encrypts for the reader.
+    const bob = demoKey('bob_cipher_4096');
+    const built = buildContainer(
+      {
+        contents: [
+          { kind: 'xml', xml: '<antrag xmlns="urn:example:antrag"><name>Grüße &amp; Co</name><![CDATA[<roh>]]></antrag>' },
+          { kind: 'base64', data: Buffer.from('{"antrag":true}') },
+          { kind: 'attachment', refId: 'anlage.bin', data: randomBytes(2048) },
+        ],
+      },
+      new IdSequence(),
+      DEFAULT_BUILD_CONTEXT,
+    );
+    const message = (container: Buffer) => {
+      const key = randomBytes(32);
+      const encryptedData =
+        `<xenc:EncryptedData Id="encdata_fuzz" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
+        `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
+        `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapKey(bob.certificate.publicKey, key))}</xenc:CipherValue></xenc:CipherData>` +
+        `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), container))}` +
+        `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
+      return handMadeAcceptDelivery({ messageId: 'fuzz-content', contentPackage: encryptedData, attachments: built.attachments });
+    };
+    const options: OpenOptions = { keys: [bob], now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
+    // The untouched container opens.
+    expect(observe(() => openMessage(message(Buffer.from(built.xml)), options))).toMatchObject({
+      messageId: 'fuzz-content',
+      content: { containers: expect.any(String) },
+    });
+    const next = random(0xc0de);
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 100; round++) {
+      const { bytes, what } = mutate(Buffer.from(built.xml), next);
+      const raw = message(bytes);
+      const verdict = observe(() => openMessage(raw, options)) as { error?: unknown; messageId?: string; content: { error?: { reason: string } } };
+      // The transport and the order are intact: the message opens, only its content layer may fail.
+      expect(verdict.error, `round ${round} (${what})`).toBeUndefined();
+      expect(verdict.messageId).toBe('fuzz-content');
+      if (verdict.content.error) expect(KNOWN_REASONS.has(verdict.content.error.reason), `round ${round} (${what})`).toBe(true);
+      outcomes.add(verdict.content.error?.reason ?? 'opened');
+      const slice = 1 + Math.floor(next() * 8192);
+      expect(observe(streamed(raw, slice, options).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
+    }
+    expect(outcomes.size, [...outcomes].join(', ')).toBeGreaterThan(1);
   });
 
   const trust = demoTrust();

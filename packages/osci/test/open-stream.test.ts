@@ -3,15 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { certificateId } from '../src/build/certificates.js';
-import { composeMessage } from '../src/build/compose.js';
 import { gcmMethod } from '../src/build/content.js';
-import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
 import { buildAcceptDelivery } from '../src/build/orders.js';
 import { NS_DECLS } from '../src/build/xml-writer.js';
 import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
 import { openMessage, type OpenOptions } from '../src/open-message.js';
 import { MessageStreamOpener, openMessageFile } from '../src/open-stream.js';
+import { handMadeAcceptDelivery } from './support/hand-made.js';
 import { observe, streamed } from './support/opening.js';
 import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex, vectorMeta } from './support/vectors.js';
 
@@ -181,27 +179,12 @@ describe('MessageStreamOpener on large and damaged messages', () => {
       encryptedData('first.bin', `<ds:MgmtData>${key.toString('base64')}</ds:MgmtData>`) +
       encryptedData('second.bin', foreignKey) +
       `</osci:ContentContainer>`;
-    const signer = { role: 'SignatureCertificateIntermediary' as const, certificate: intermediary.signature.certificate };
     const part = (contentId: string, body: Buffer) => ({ contentId, contentType: 'application/octet-stream', transferEncoding: 'binary' as const, body });
-    const raw = Buffer.concat(
-      composeMessage(
-        {
-          type: 'acceptDelivery',
-          controlBlock: { challenge: 'c2Vjb25kLWtleQ==' },
-          signature: { block: 'ClientSignature', identity: intermediary.signature, certificateId: certificateId(signer) },
-          orderInner:
-            `<osci:ProcessCardBundle><osci:MessageId>${Buffer.from('stream-second-key').toString('base64')}</osci:MessageId>` +
-            `<osci:ProcessCard RecentModification="2026-01-01T00:00:00Z"><osci:Creation><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Creation>` +
-            `<osci:Forwarding><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Forwarding></osci:ProcessCard><osci:InspectionReport/></osci:ProcessCardBundle>`,
-          intermediaryCertificates: [{ role: 'CipherCertificateIntermediary', certificate: intermediary.cipherCertificate }, signer],
-          nonIntermediaryCertificates: [{ role: 'CipherCertificateAddressee', certificate: demoKey('bob_cipher_4096').certificate }],
-          contentPackage,
-          attachments: [part('first.bin', encryptGcm(AES256_GCM, key, iv, first)), part('second.bin', randomBytes(100 * 1024))],
-          transportRecipient: demoKey('bob_cipher_4096').certificate,
-        },
-        DEFAULT_BUILD_CONTEXT,
-      ).chunks,
-    );
+    const raw = handMadeAcceptDelivery({
+      messageId: 'stream-second-key',
+      contentPackage,
+      attachments: [part('first.bin', encryptGcm(AES256_GCM, key, iv, first)), part('second.bin', randomBytes(100 * 1024))],
+    });
     const expected = observe(() => openMessage(raw, { ...options, retainAttachments: false }));
     // The message itself opens (order signature valid); its content layer does not.
     expect(expected).toMatchObject({

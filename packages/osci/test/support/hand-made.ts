@@ -1,0 +1,40 @@
+import { certificateId } from '../../src/build/certificates.js';
+import { composeMessage } from '../../src/build/compose.js';
+import { DEFAULT_BUILD_CONTEXT } from '../../src/build/context.js';
+import type { MimePartInput } from '../../src/mime/build.js';
+import { demoKey } from './vectors.js';
+
+/** The demo intermediary (osci_manager) and the addressee bob, as the hand-made messages of the tests use them. */
+export const INTERMEDIARY = { signature: demoKey('osci_manager_signature_4096'), cipherCertificate: demoKey('osci_manager_cipher_4096').certificate };
+export const ADDRESSEE_CIPHER = { role: 'CipherCertificateAddressee' as const, certificate: demoKey('bob_cipher_4096').certificate };
+
+/**
+ * An AcceptDelivery for bob, signed by the demo intermediary and transport-encrypted for bob, around a content package
+ * the test writes itself (e.g. a content layer no builder would produce).
+ */
+export function handMadeAcceptDelivery(input: {
+  readonly messageId: string;
+  readonly contentPackage: string;
+  readonly attachments: readonly MimePartInput[];
+}): Buffer {
+  const signer = { role: 'SignatureCertificateIntermediary' as const, certificate: INTERMEDIARY.signature.certificate };
+  return Buffer.concat(
+    composeMessage(
+      {
+        type: 'acceptDelivery',
+        controlBlock: { challenge: Buffer.from(input.messageId).toString('base64') },
+        signature: { block: 'ClientSignature', identity: INTERMEDIARY.signature, certificateId: certificateId(signer) },
+        orderInner:
+          `<osci:ProcessCardBundle><osci:MessageId>${Buffer.from(input.messageId).toString('base64')}</osci:MessageId>` +
+          `<osci:ProcessCard RecentModification="2026-01-01T00:00:00Z"><osci:Creation><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Creation>` +
+          `<osci:Forwarding><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Forwarding></osci:ProcessCard><osci:InspectionReport/></osci:ProcessCardBundle>`,
+        intermediaryCertificates: [{ role: 'CipherCertificateIntermediary', certificate: INTERMEDIARY.cipherCertificate }, signer],
+        nonIntermediaryCertificates: [ADDRESSEE_CIPHER],
+        contentPackage: input.contentPackage,
+        attachments: input.attachments,
+        transportRecipient: ADDRESSEE_CIPHER.certificate,
+      },
+      DEFAULT_BUILD_CONTEXT,
+    ).chunks,
+  );
+}
