@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,9 +11,7 @@ describe('configuration', () => {
     try {
       loadConfig(
         {
-          tenants: [
-            { id: 'Bad Id', cipher: { p12: '/nope.p12', passphraseEnv: 'X' }, signature: { p12: join(PKI, 'bob_signature_4096.p12') }, trust: [] },
-          ],
+          tenants: [{ id: 'Bad Id', cipher: { p12: '/nope.p12', passphraseEnv: 'X' }, signature: { p12: join(PKI, 'bob_signature_4096.p12') }, trust: [] }],
           connectors: {},
           routes: [],
           redisUrl: 'http://x',
@@ -106,6 +104,35 @@ describe('operator API protection', () => {
       await gw.gateway.stop();
       await rm(gw.dataDir, { recursive: true, force: true });
       delete process.env.EFA_TEST_OPERATOR_TOKEN;
+    }
+  });
+
+  it('never turns ids, tenants or pickup keys from requests into paths outside the spool', async () => {
+    const { startTestGateway } = await import('./support.js');
+    const gw = await startTestGateway({}, { workers: false });
+    try {
+      // A journal with a record where a traversing id would lead: it must never be read.
+      const outside = join(gw.dataDir, 'elsewhere');
+      await mkdir(outside);
+      await writeFile(join(outside, 'events.jsonl'), JSON.stringify({ record: { id: 'leaked', state: 'delivered', deliveries: {} } }) + '\n');
+      const base = gw.url.replace('/osci/bob', '');
+      for (const id of ['..%2F..%2Felsewhere', '..%2F..%2F..%2Fetc', '%2e%2e', 'x%00y']) {
+        const card = await fetch(`${base}/api/messages/${id}`);
+        expect(card.status, id).toBe(404);
+        expect(await card.text(), id).not.toContain('leaked');
+        expect((await fetch(`${base}/api/messages/${id}/replay`, { method: 'POST' })).status, id).toBe(404);
+      }
+      const byMessageId = await fetch(`${base}/api/messages?tenant=${encodeURIComponent('../elsewhere')}&messageId=x`);
+      expect(byMessageId.status).toBe(404);
+      const pickup = await fetch(`${base}/api/pickups`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ idempotencyKey: '../../elsewhere/x/outbox', status: 'picked-up' }),
+      });
+      expect([400, 404]).toContain(pickup.status);
+    } finally {
+      await gw.gateway.stop();
+      await rm(gw.dataDir, { recursive: true, force: true });
     }
   });
 });

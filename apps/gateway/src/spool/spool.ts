@@ -198,7 +198,7 @@ export class Spool {
 
   /** The owner of a claim has no stored message and is not being received right now. */
   #isStaleOwner(owner: string): boolean {
-    if (!/^[a-z0-9]+-[0-9a-f]{16}$/.test(owner)) return false; // not a spool id: leave it alone
+    if (!isSpoolId(owner)) return false; // not a spool id: leave it alone
     const stored = ['messages', 'quarantine'].some((area) => isStored(join(this.dir, area, owner)));
     return !stored && !existsSync(join(this.dir, 'incoming', `${owner}.bin`));
   }
@@ -284,10 +284,14 @@ export class Spool {
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
   async findByMessageId(tenant: string, messageId: string): Promise<string | undefined> {
-    return claimOwner(join(this.dir, 'index', tenant, messageKey(messageId)));
+    if (!isTenantId(tenant)) return undefined;
+    const owner = claimOwner(join(this.dir, 'index', tenant, messageKey(messageId)));
+    return owner !== undefined && isSpoolId(owner) ? owner : undefined;
   }
 
+  /** The record of a message (stored or quarantined); undefined for an unknown id or one that is no spool id. */
   async get(id: string): Promise<MessageRecord | undefined> {
+    if (!isSpoolId(id)) return undefined;
     for (const area of ['messages', 'quarantine']) {
       const dir = join(this.dir, area, id);
       // The journal's last complete record line is the record; spools of earlier versions have it in meta.json until
@@ -314,6 +318,7 @@ export class Spool {
    * record lines in `updates.jsonl`; both are still read, and superseded by the first record line in the journal.)
    */
   async update(id: string, change: (record: MessageRecord) => void, events: ReadonlyArray<Omit<AuditEvent, 'at'>> = []): Promise<MessageRecord> {
+    if (!isSpoolId(id)) throw new Error(`${JSON.stringify(id)} is not a spool id`);
     const dir = join(this.dir, 'messages', id);
     const journal = readJournal(dir);
     const record = journal.record ?? legacyRecord(dir) ?? (JSON.parse((await readSmallFile(join(dir, 'meta.json'))).toString('utf8')) as MessageRecord);
@@ -336,6 +341,7 @@ export class Spool {
 
   /** The audit events of a message, oldest first (record lines and lines torn by a crash left out). */
   async events(id: string): Promise<AuditEvent[]> {
+    if (!isSpoolId(id)) return [];
     for (const area of ['messages', 'quarantine']) {
       let text: string;
       try {
@@ -521,6 +527,19 @@ export class Spool {
     for (const n of names) await rm(join(this.dir, 'incoming', n), { force: true });
     return names.length;
   }
+}
+
+/**
+ * Whether `id` has the form of the spool's ids (`newId`). Ids and tenants come from operator API paths and pull
+ * confirmations too: anything else never reaches a file path (no `..`, no separators).
+ */
+export function isSpoolId(id: string): boolean {
+  return /^[a-z0-9]+-[0-9a-f]{16}$/.test(id);
+}
+
+/** Whether `tenant` has the form the configuration allows for tenant ids. */
+function isTenantId(tenant: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{0,40}$/.test(tenant);
 }
 
 /** A message's journal: its audit events and the record lines of its updates (see `Spool.update`). */
