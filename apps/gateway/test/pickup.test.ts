@@ -13,7 +13,14 @@ class MailboxConnector implements Connector {
   constructor(readonly name: string) {}
   async deliver(delivery: Delivery) {
     this.stored.push(delivery);
-    return { status: 'awaiting-pickup' as const, target: `mailbox:${this.name}`, at: new Date(), reference: { mailboxId: `mb-${this.stored.length}` }, duplicate: false, expiresAt: new Date(Date.now() + 3_600_000) };
+    return {
+      status: 'awaiting-pickup' as const,
+      target: `mailbox:${this.name}`,
+      at: new Date(),
+      reference: { mailboxId: `mb-${this.stored.length}` },
+      duplicate: false,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    };
   }
   async check() {
     return { ok: true, detail: 'ok' };
@@ -43,6 +50,20 @@ describe('pull-style targets: stored, awaiting pickup, completed later', () => {
         body: JSON.stringify({ idempotencyKey: mailbox.stored[0]!.idempotencyKey, status: 'picked-up', reference: { reader: 'fachverfahren-1' } }),
       });
       expect(await confirm.json()).toEqual({ applied: true });
+      // Malformed confirmations are refused before anything is looked up or recorded.
+      for (const bad of [
+        { idempotencyKey: mailbox.stored[1]!.idempotencyKey, status: 'picked-up', at: 'yesterday-ish' },
+        { idempotencyKey: mailbox.stored[1]!.idempotencyKey, status: 'picked-up', reference: ['x'] },
+        { idempotencyKey: mailbox.stored[1]!.idempotencyKey, status: 'picked-up', reference: { nested: { a: 1 } } },
+      ]) {
+        const refused = await fetch(`http://127.0.0.1:${port}/api/pickups`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(bad),
+        });
+        expect(refused.status, JSON.stringify(bad)).toBe(400);
+      }
+      expect((await gateway.spool.get(ids[1]!))!.deliveries.outbox?.state).toBe('awaiting-pickup');
       const done = (await gateway.spool.get(ids[0]!))!;
       expect(done.state).toBe('delivered');
       expect(done.deliveries.outbox?.receipt?.reference).toMatchObject({ mailboxId: 'mb-1', reader: 'fachverfahren-1' });

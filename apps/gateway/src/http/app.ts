@@ -107,7 +107,9 @@ export function createApp(deps: AppDeps): Express {
       return void res.status(400).json({ error: 'needs idempotencyKey and status picked-up|expired' });
     }
     const at = typeof body.at === 'string' ? new Date(body.at) : new Date();
-    const reference = body.reference && typeof body.reference === 'object' ? (body.reference as Record<string, string | number>) : undefined;
+    if (Number.isNaN(at.getTime())) return void res.status(400).json({ error: 'at must be a date and time (ISO 8601)' });
+    const reference = isReference(body.reference) ? body.reference : undefined;
+    if (body.reference !== undefined && !reference) return void res.status(400).json({ error: 'reference must be an object of strings and numbers' });
     const applied = await applyPickup(deps.spool, { idempotencyKey: body.idempotencyKey, status: body.status, at, ...(reference ? { reference } : {}) });
     res.status(applied ? 200 : 404).json({ applied });
   });
@@ -120,6 +122,16 @@ export function createApp(deps: AppDeps): Express {
     }
   });
   return app;
+}
+
+/** A pickup confirmation's reference: a flat object of strings and numbers (it goes into the receipt as is). */
+function isReference(value: unknown): value is Record<string, string | number> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
+  );
 }
 
 /** The Laufzettel of one message: record (without content) and audit trail. */
