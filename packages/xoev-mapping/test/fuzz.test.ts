@@ -117,6 +117,8 @@ describe('fuzzing the procedures with odd applications', () => {
   }
 
   it('reaches both sides: some odd applications are refused, some map', () => {
+    // Judged over all procedures, so only when they all ran (not when a filter picked some of them).
+    if (seen.length < targets.length) return;
     const all = seen.join('\n');
     expect(all).toMatch(/INPUT_INVALID/);
     expect(all).toMatch(/mapped/);

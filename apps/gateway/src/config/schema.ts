@@ -7,6 +7,9 @@ const XML_LIMIT_DEFAULTS = {
   maxNamespaceDeclarations: DEFAULT_LIMITS.maxXmlNamespaceDeclarations,
 };
 
+/** The form of a tenant id (it names directories in the spool's index, so nothing else may pass as one). */
+export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,40}$/;
+
 const secret = z
   .object({
     /** Name of an environment variable holding the passphrase. */
@@ -21,7 +24,7 @@ const keyStore = z.object({ p12: z.string().min(1) }).and(secret);
 export const tenantSchema = z
   .object({
     /** Short id (used in paths, logs and job data). */
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and dashes'),
+    id: z.string().regex(TENANT_ID, 'must be lower-case letters, digits and dashes'),
     /** HTTP path the intermediary POSTs to. @defaultValue /osci/<id> */
     path: z
       .string()

@@ -30,6 +30,7 @@ import {
 } from './content-store.js';
 import { appendDurably, EarlyFlush, fsyncDir, fsyncFile, readSmallFile, writeDurably } from './files.js';
 import type { AuditEvent, MessageRecord } from './record.js';
+import { TENANT_ID } from '../config/schema.js';
 
 /** An entry of the kept mapped output: a document's bytes follow in the file, a forwarded attachment's do not. */
 interface StoredMappedEntry {
@@ -284,7 +285,7 @@ export class Spool {
 
   /** The spool id of an accepted message with this MessageId for the tenant (idempotency), if any. */
   async findByMessageId(tenant: string, messageId: string): Promise<string | undefined> {
-    if (!isTenantId(tenant)) return undefined;
+    if (!TENANT_ID.test(tenant)) return undefined;
     const owner = claimOwner(join(this.dir, 'index', tenant, messageKey(messageId)));
     return owner !== undefined && isSpoolId(owner) ? owner : undefined;
   }
@@ -535,11 +536,6 @@ export class Spool {
  */
 export function isSpoolId(id: string): boolean {
   return /^[a-z0-9]+-[0-9a-f]{16}$/.test(id);
-}
-
-/** Whether `tenant` has the form the configuration allows for tenant ids. */
-function isTenantId(tenant: string): boolean {
-  return /^[a-z0-9][a-z0-9-]{0,40}$/.test(tenant);
 }
 
 /** A message's journal: its audit events and the record lines of its updates (see `Spool.update`). */

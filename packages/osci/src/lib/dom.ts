@@ -5,8 +5,9 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
  * CDATA sections and comments. Built from the events of saxes (a strict, namespace-aware XML 1.0 parser), it
  * offers the part of the W3C DOM that this package and xml-crypto's canonicalizer read — nothing mutates it.
  *
- * Why not a full DOM: parsing a 30 KB envelope into @xmldom/xmldom took ≈ 4 × as long as into this tree (its
- * tree is live and validated on every insertion), and opening a small message parses two such documents.
+ * Why not a full DOM: parsing the small reference message's 28 KB envelope into @xmldom/xmldom took ≈ 0.55 ms, into
+ * this tree ≈ 0.25 ms (xmldom's tree is live and validated on every insertion); opening a small message parses two
+ * such documents.
  */
 
 export const ELEMENT_NODE = 1;
