@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS } from '@efa-gateway/osci';
+import { DEFAULT_LIMITS, loadPkcs12, openMessage } from '@efa-gateway/osci';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OpenPool } from '../src/http/open-pool.js';
 import { OPEN_WORKER_SOURCE_ENTRY, openWorkerBundle } from '../src/http/worker-bundle.js';
-import { STREAM_OPEN_FROM_BYTES } from '../src/http/open-task.js';
+import { concludeOpen, EarlyAnswer, openOptionsFor, STREAM_OPEN_FROM_BYTES } from '../src/http/open-task.js';
 import { openContent } from '../src/spool/content-store.js';
-import { bobRuntime, VECTORS } from './support.js';
+import { bobRuntime, PKI, VECTORS } from './support.js';
 
 const runtime = bobRuntime();
 const key = Buffer.alloc(32, 7);
@@ -147,6 +147,46 @@ describe('OpenPool (the intake CPU work on worker threads)', () => {
     try {
       const outcome = await pool.open({ id: 'spool-5', tenant: 'bob', path, size: (await stat(path)).size, sealTo: join(dir, 'sealed') });
       expect(outcome).toMatchObject({ kind: 'rejected', error: { reason: 'INPUT_TOO_LARGE' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('signs the answer as soon as the order is verified (EarlyAnswer) and answers with what was signed there', async () => {
+    const bob = runtime.tenants.get('bob')!;
+    const ctx = new OpenPool(runtime, key, 0).context;
+    const intermediary = loadPkcs12(await readFile(join(PKI, 'osci_manager_cipher_4096.p12')), '123456');
+    const dir = await mkdtemp(join(tmpdir(), 'efa-open-'));
+    try {
+      for (const vector of ['b-accept-delivery', 'b-process-delivery']) {
+        const answer = new EarlyAnswer(bob);
+        let signingWhileContentOpened = false;
+        const opened = openMessage(await readFile(join(VECTORS, `cases/${vector}/request.bin`)), {
+          ...openOptionsFor(bob, ctx),
+          onOrderVerified: answer.start,
+          onAttachmentData: () => (signingWhileContentOpened ||= answer.pending !== undefined),
+        });
+        expect(signingWhileContentOpened).toBe(true);
+        const signed = await answer.pending!;
+        const outcome = await concludeOpen(opened, bob, { path: join(dir, `${vector}.sealed`), key, id: 'spool-7' }, answer.pending);
+        expect(outcome.kind === 'opened' && Buffer.from(outcome.answer).equals(signed)).toBe(true);
+        // A valid answer: the intermediary decrypts it, Bob's signature holds, the feedback is 0800.
+        const reply = openMessage(signed, { keys: [intermediary] });
+        expect(reply.messageType).toBe(vector === 'b-accept-delivery' ? 'responseToAcceptDelivery' : 'responseToProcessDelivery');
+        expect(reply.signatures).toMatchObject([{ scope: 'order', valid: true, signer: expect.stringContaining('Bob') }]);
+        expect(reply.envelope.order.feedback?.map((f) => f.code)).toEqual(['0800']);
+      }
+      // Not an order a passive recipient answers: nothing is signed.
+      const store = new EarlyAnswer(bob);
+      const storeDelivery = openMessage(await readFile(join(VECTORS, 'cases/a-store-delivery/request.bin')), { keys: [intermediary] });
+      expect(storeDelivery.messageType).toBe('storeDelivery');
+      store.start(storeDelivery.envelope);
+      expect(store.pending).toBeUndefined();
+      // A signing failure reaches the outcome (the intake answers 9000), not the process.
+      const failing = Promise.reject(new Error('signing failed'));
+      failing.catch(() => {});
+      const opened = openMessage(await readFile(join(VECTORS, 'cases/b-accept-delivery/request.bin')), openOptionsFor(bob, ctx));
+      await expect(concludeOpen(opened, bob, { path: join(dir, 'failing.sealed'), key, id: 'spool-8' }, failing)).rejects.toThrow('signing failed');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

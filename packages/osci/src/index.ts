@@ -25,7 +25,9 @@ export { inspectMessage, inspectMessageFile, type InspectionResult } from './ins
 
 export {
   buildResponseToAcceptDelivery,
+  buildResponseToAcceptDeliveryAsync,
   buildResponseToProcessDelivery,
+  buildResponseToProcessDeliveryAsync,
   buildSoapFault,
   type RecipientIdentity,
   type ResponseOptions,

@@ -34,6 +34,13 @@ export interface OpenOptions {
    * saves two fresh copies of the payload. @defaultValue false
    */
   readonly consumeInput?: boolean;
+  /**
+   * Called once the order is verified (order signature valid and, with `trust`, its signer accepted; or unsigned where
+   * allowed), before the content layer is opened: the order's answer no longer depends on the rest. A recipient can
+   * start signing its answer here (e.g. `buildResponseToAcceptDeliveryAsync`) while the content layer is decrypted.
+   * An exception thrown here fails the opening.
+   */
+  readonly onOrderVerified?: (envelope: OsciEnvelope) => void;
   /** Clock for certificate validity checks. */
   readonly now?: Date;
   readonly limits?: Partial<OsciLimits>;
@@ -182,6 +189,8 @@ function verifyAndOpenContent(
   } else if ((options.requireOrderSignature ?? true) && envelope.messageType !== 'soapFault') {
     throw new OsciError('SIGNATURE_MISSING', `${envelope.messageType} is not signed`);
   }
+
+  options.onOrderVerified?.(envelope);
 
   let content: ContentOutcome;
   if (CONTENT_ORDERS.has(envelope.messageType) && envelope.contentPackage) {

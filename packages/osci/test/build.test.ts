@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { buildAcceptDelivery, buildExitDialog, buildFetchDelivery, buildFetchProcessCard, buildInitDialog, buildProcessDelivery, buildStoreDelivery } from '../src/build/orders.js';
-import { buildResponseToAcceptDelivery, buildResponseToProcessDelivery, buildSoapFault } from '../src/build/responses.js';
+import {
+  buildAcceptDelivery,
+  buildExitDialog,
+  buildFetchDelivery,
+  buildFetchProcessCard,
+  buildInitDialog,
+  buildProcessDelivery,
+  buildStoreDelivery,
+} from '../src/build/orders.js';
+import {
+  buildResponseToAcceptDelivery,
+  buildResponseToAcceptDeliveryAsync,
+  buildResponseToProcessDelivery,
+  buildResponseToProcessDeliveryAsync,
+  buildSoapFault,
+} from '../src/build/responses.js';
 import { deterministicContext } from '../src/build/context.js';
 import { openMessage } from '../src/open-message.js';
 import { openTransport } from '../src/transport/open-transport.js';
@@ -37,8 +51,27 @@ describe('client orders we build', () => {
   const cases = [
     ['initDialog', () => buildInitDialog({ client: alice, intermediaryCipher: intermediaryCipher.certificate })],
     ['exitDialog', () => buildExitDialog({ client: alice, intermediaryCipher: intermediaryCipher.certificate, dialog })],
-    ['fetchProcessCard', () => buildFetchProcessCard({ client: alice, intermediaryCipher: intermediaryCipher.certificate, dialog, selection: { kind: 'RecentModification', since: new Date('2026-01-01T00:00:00Z') }, limit: 10 })],
-    ['fetchDelivery', () => buildFetchDelivery({ client: alice, intermediaryCipher: intermediaryCipher.certificate, dialog, selection: { kind: 'MessageId', messageIds: ['msg-1'] } })],
+    [
+      'fetchProcessCard',
+      () =>
+        buildFetchProcessCard({
+          client: alice,
+          intermediaryCipher: intermediaryCipher.certificate,
+          dialog,
+          selection: { kind: 'RecentModification', since: new Date('2026-01-01T00:00:00Z') },
+          limit: 10,
+        }),
+    ],
+    [
+      'fetchDelivery',
+      () =>
+        buildFetchDelivery({
+          client: alice,
+          intermediaryCipher: intermediaryCipher.certificate,
+          dialog,
+          selection: { kind: 'MessageId', messageIds: ['msg-1'] },
+        }),
+    ],
     [
       'storeDelivery',
       () =>
@@ -48,7 +81,12 @@ describe('client orders we build', () => {
           addresseeCipher: bobCipher.certificate,
           messageId: 'msg-store-1',
           subject: 'Antrag & Anlage <1>',
-          content: { contents: [{ kind: 'base64', data: antrag }, { kind: 'attachment', refId: 'anlage.pdf', contentType: 'application/pdf', data: pdf }] },
+          content: {
+            contents: [
+              { kind: 'base64', data: antrag },
+              { kind: 'attachment', refId: 'anlage.pdf', contentType: 'application/pdf', data: pdf },
+            ],
+          },
         }),
     ],
   ] as const;
@@ -78,7 +116,13 @@ describe('client orders we build', () => {
   }
 
   it('carries selection rules and limits that our parser reads back', () => {
-    const { message } = buildFetchProcessCard({ client: alice, intermediaryCipher: intermediaryCipher.certificate, dialog, selection: { kind: 'MessageId', messageIds: ['a', 'b'] }, limit: 3 });
+    const { message } = buildFetchProcessCard({
+      client: alice,
+      intermediaryCipher: intermediaryCipher.certificate,
+      dialog,
+      selection: { kind: 'MessageId', messageIds: ['a', 'b'] },
+      limit: 3,
+    });
     const opened = openMessage(Buffer.concat(message.chunks), { keys: [intermediaryCipher] });
     expect(opened.envelope.order.selectionRule).toEqual({ kind: 'MessageId', value: 'a' });
     expect(opened.envelope.order.quantityLimit).toBe(3);
@@ -122,7 +166,12 @@ describe('answers of a passive recipient', () => {
       identity: { signature: bobSignature, cipherCertificate: bobCipher.certificate },
       feedback: ['0800'],
       subject: 'Antwort',
-      content: { contents: [{ kind: 'base64', data: reply }, { kind: 'attachment', refId: 'bescheid.pdf', contentType: 'application/pdf', data: pdf }] },
+      content: {
+        contents: [
+          { kind: 'base64', data: reply },
+          { kind: 'attachment', refId: 'bescheid.pdf', contentType: 'application/pdf', data: pdf },
+        ],
+      },
     });
     await assertSchemaValid(response.envelopeXml, 'responseToProcessDelivery');
     const raw = Buffer.concat(response.chunks);
@@ -135,6 +184,42 @@ describe('answers of a passive recipient', () => {
       expect(opened.content.layer.attachments[0]!.data!.equals(pdf)).toBe(true);
     }
     expect(opened.signatures.every((s) => s.valid)).toBe(true);
+  });
+
+  it('the Async builders sign on the thread pool and build the same answers', async () => {
+    const accept = openMessage(vectorFile(vector('b-accept-delivery'), 'request.bin'), { keys: recipientKeys(vector('b-accept-delivery')) });
+    const process = openMessage(vectorFile(vector('b-process-delivery'), 'request.bin'), { keys: recipientKeys(vector('b-process-delivery')) });
+    const identity = { signature: bobSignature, cipherCertificate: bobCipher.certificate };
+    const reply = { contents: [{ kind: 'base64' as const, data: Buffer.from('<antwort/>') }] };
+    const pairs = [
+      [
+        buildResponseToAcceptDelivery({ request: accept.envelope, identity, feedback: ['0800'], context: deterministicContext('a') }),
+        await buildResponseToAcceptDeliveryAsync({ request: accept.envelope, identity, feedback: ['0800'], context: deterministicContext('a') }),
+      ],
+      [
+        buildResponseToProcessDelivery({ request: process.envelope, identity, feedback: ['0800'], context: deterministicContext('p') }),
+        await buildResponseToProcessDeliveryAsync({ request: process.envelope, identity, feedback: ['0800'], context: deterministicContext('p') }),
+      ],
+    ] as const;
+    for (const [sync, async] of pairs) {
+      // Same envelope and inner entity byte for byte (RSA-PKCS#1 v1.5 signatures are deterministic); the transport layer
+      // differs only by the RSA-OAEP padding, which OpenSSL randomizes itself.
+      expect(async.envelopeXml).toBe(sync.envelopeXml);
+      expect(Buffer.concat(async.inner).equals(Buffer.concat(sync.inner))).toBe(true);
+      const opened = openMessage(Buffer.concat(async.chunks), { keys: [intermediaryCipher, demoKey('carol_cipher_4096')], trust });
+      expect(opened.signatures.every((s) => s.valid)).toBe(true);
+    }
+    // With reply content (its key transport is randomized by OpenSSL, so not byte for byte): the originator reads it.
+    const withReply = await buildResponseToProcessDeliveryAsync({ request: process.envelope, identity, feedback: ['0800'], content: reply });
+    const opened = openMessage(Buffer.concat(withReply.chunks), { keys: [intermediaryCipher, demoKey('carol_cipher_4096')], trust });
+    expect(opened.content.ok && opened.content.layer.containers[0]!.contents[0]!.data!.toString()).toBe('<antwort/>');
+    expect(opened.signatures.map((s) => [s.scope, s.valid])).toEqual([
+      ['order', true],
+      ['content', true],
+    ]);
+    // A bad key fails the promise, not the process.
+    const wrongKey = { ...bobSignature, privateKey: intermediaryCipher.certificate.publicKey };
+    await expect(buildResponseToAcceptDeliveryAsync({ request: accept.envelope, identity: { signature: wrongKey }, feedback: ['0800'] })).rejects.toThrow();
   });
 
   it('SOAP faults validate against soapMessageFault.xsd and carry the code', async () => {
@@ -161,7 +246,12 @@ describe('intermediary deliveries we build (sender for tests and integrators)', 
         addresseeCipher: bobCipher.certificate,
         messageId: `built-${type}`,
         subject: 'EfA Antrag',
-        content: { contents: [{ kind: 'base64' as const, data: antrag }, { kind: 'attachment' as const, refId: 'anlage.pdf', contentType: 'application/pdf', data: pdf }] },
+        content: {
+          contents: [
+            { kind: 'base64' as const, data: antrag },
+            { kind: 'attachment' as const, refId: 'anlage.pdf', contentType: 'application/pdf', data: pdf },
+          ],
+        },
         customHeaders: [metaData],
       };
       const { message } = type === 'acceptDelivery' ? buildAcceptDelivery(options) : buildProcessDelivery({ ...options, messageIdResponse: 'built-response' });
@@ -199,7 +289,8 @@ describe('intermediary deliveries we build (sender for tests and integrators)', 
         .replace(/<ds:SignatureValue>.*?<\/ds:SignatureValue>/gs, '')
         .replace(/(<ds:Reference URI="#body">.*?<ds:DigestValue>).*?(<\/ds:DigestValue>)/s, '$1$2');
     expect(strip(a.envelopeXml)).toBe(strip(b.envelopeXml));
-    const contentCipher = (xml: string) => /<xenc:CipherData><xenc:CipherValue>([^<]*)<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData><\/osci:ContentPackage>/.exec(xml)?.[1];
+    const contentCipher = (xml: string) =>
+      /<xenc:CipherData><xenc:CipherValue>([^<]*)<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData><\/osci:ContentPackage>/.exec(xml)?.[1];
     expect(contentCipher(a.envelopeXml)).toBeDefined();
     expect(contentCipher(a.envelopeXml)).toBe(contentCipher(b.envelopeXml));
     const innerA = openTransport(Buffer.concat(a.chunks), { keys: [bobCipher], allowLegacyAlgorithms: false, allowUnencrypted: false, limits: DEFAULT_LIMITS });

@@ -160,3 +160,51 @@ describe('reference-implementation answers are readable by our parser', () => {
     }
   }
 });
+
+describe('onOrderVerified', () => {
+  const byName = (name: string) => vectorIndex().find((c) => c.case === name)!;
+
+  it('is called once with the envelope after the order signature and before the content layer', () => {
+    const c = byName('b-accept-delivery');
+    const calls: string[] = [];
+    const opened = openMessage(vectorFile(c, 'request.bin'), {
+      keys: recipientKeys(c),
+      trust: demoTrust(),
+      onOrderVerified: (envelope) => calls.push(`verified ${envelope.order.messageId}`),
+      retainAttachments: false,
+      onAttachmentData: () => {
+        if (calls.at(-1) !== 'content') calls.push('content');
+      },
+    });
+    expect(opened.content.ok).toBe(true);
+    expect(calls).toEqual([`verified ${opened.messageId}`, 'content']);
+  });
+
+  it('is called for a message whose content layer then fails (the order itself is fine)', () => {
+    const c = byName('d-accept-content-for-other-reader');
+    let called = 0;
+    const opened = openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), onOrderVerified: () => called++ });
+    expect(opened.content.ok).toBe(false);
+    expect(called).toBe(1);
+  });
+
+  it('is not called when the order signature fails, and an exception from it fails the opening', () => {
+    for (const name of ['d-accept-tampered-signature-value', 'd-accept-tampered-signed-header']) {
+      const c = byName(name);
+      let called = 0;
+      expect(() => openMessage(vectorFile(c, 'request.bin'), { keys: recipientKeys(c), onOrderVerified: () => called++ })).toThrow(
+        expect.objectContaining({ code: '9601' }),
+      );
+      expect(called).toBe(0);
+    }
+    const c = byName('b-accept-delivery');
+    expect(() =>
+      openMessage(vectorFile(c, 'request.bin'), {
+        keys: recipientKeys(c),
+        onOrderVerified: () => {
+          throw new Error('caller failed');
+        },
+      }),
+    ).toThrow('caller failed');
+  });
+});

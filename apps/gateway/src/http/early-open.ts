@@ -1,7 +1,7 @@
 import { MessageStreamOpener, OsciError, type OpenedMessage } from '@efa-gateway/osci';
 import type { Tenant } from '../config/load.js';
 import { ContentBundleWriter } from '../spool/content-store.js';
-import { concludeOpen, openOptionsFor, rejectedOutcome, type OpenContext, type OpenOutcome } from './open-task.js';
+import { concludeOpen, EarlyAnswer, openOptionsFor, rejectedOutcome, type OpenContext, type OpenOutcome } from './open-task.js';
 
 /**
  * Opens a large message on the event loop while its body arrives: a MessageStreamOpener is fed every chunk the
@@ -15,6 +15,7 @@ import { concludeOpen, openOptionsFor, rejectedOutcome, type OpenContext, type O
  */
 export class EarlyOpener {
   readonly #tenant: Tenant;
+  readonly #answer: EarlyAnswer;
   #opener: MessageStreamOpener | undefined;
   #writer: ContentBundleWriter | undefined;
   /** An OsciError the opener threw while the body arrived (a decided verdict, e.g. the size limit). */
@@ -23,8 +24,14 @@ export class EarlyOpener {
   /** Throws a system error if the sealed content file cannot be created (then open on the pool). */
   constructor(tenant: Tenant, ctx: OpenContext, id: string, sealTo: string) {
     this.#tenant = tenant;
+    // The answer's signature is computed on libuv's thread pool, not on the event loop.
+    const answer = (this.#answer = new EarlyAnswer(tenant));
     const writer = (this.#writer = new ContentBundleWriter(sealTo, ctx.spoolKey, id));
-    this.#opener = new MessageStreamOpener({ ...openOptionsFor(tenant, ctx), onAttachmentData: (refId, chunk) => writer.attachmentData(refId, chunk) });
+    this.#opener = new MessageStreamOpener({
+      ...openOptionsFor(tenant, ctx),
+      onOrderVerified: answer.start,
+      onAttachmentData: (refId, chunk) => writer.attachmentData(refId, chunk),
+    });
   }
 
   /** For Spool.receive: sees every chunk; never throws (a problem ends early opening). */
@@ -65,6 +72,6 @@ export class EarlyOpener {
       writer.abort();
       return rejectedOutcome(error, this.#tenant);
     }
-    return concludeOpen(opened, this.#tenant, writer);
+    return concludeOpen(opened, this.#tenant, writer, this.#answer.pending);
   }
 }

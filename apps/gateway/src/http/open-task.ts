@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import {
   buildResponseToAcceptDelivery,
+  buildResponseToAcceptDeliveryAsync,
   buildResponseToProcessDelivery,
+  buildResponseToProcessDeliveryAsync,
   buildSoapFault,
   envelopeOf,
   FEEDBACK_CODES,
@@ -123,7 +125,8 @@ export function tenantOf(ctx: OpenContext, id: string): Tenant {
 
 export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<OpenOutcome> {
   const tenant = tenantOf(ctx, task.tenant);
-  const options = openOptionsFor(tenant, ctx);
+  const answer = new EarlyAnswer(tenant);
+  const options = { ...openOptionsFor(tenant, ctx), onOrderVerified: answer.start };
   let opened: OpenedMessage;
   let streamed: ContentBundleWriter | undefined;
   try {
@@ -138,7 +141,32 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
     streamed?.abort();
     return rejectedOutcome(error, tenant);
   }
-  return concludeOpen(opened, tenant, streamed ?? { path: task.sealTo, key: ctx.spoolKey, id: task.id });
+  return concludeOpen(opened, tenant, streamed ?? { path: task.sealTo, key: ctx.spoolKey, id: task.id }, answer.pending);
+}
+
+/**
+ * The positive answer, signed while the content layer is decrypted: as soon as the order is verified (osci's
+ * `onOrderVerified`) the answer does not depend on the rest — a content-layer failure is acknowledged with 0800 too and
+ * quarantined — so its private-key operation starts on libuv's thread pool, and the answer waits for two RSA
+ * operations in a row instead of three.
+ */
+export class EarlyAnswer {
+  #pending: Promise<Buffer> | undefined;
+
+  constructor(private readonly tenant: Tenant) {}
+
+  /** For OpenOptions.onOrderVerified. */
+  readonly start = (envelope: OsciEnvelope): void => {
+    if (!ACCEPTED_ORDERS.has(envelope.messageType) || envelope.order.messageId === undefined) return;
+    const pending = respondAsync(envelope, this.tenant, '0800');
+    pending.catch(noop); // awaited by concludeOpen; an opening that fails after this point never asks for it
+    this.#pending = pending;
+  };
+
+  /** The answer being signed, if the order was verified. */
+  get pending(): Promise<Buffer> | undefined {
+    return this.#pending;
+  }
 }
 
 /**
@@ -170,6 +198,7 @@ export async function concludeOpen(
   opened: OpenedMessage,
   tenant: Tenant,
   seal: ContentBundleWriter | { readonly path: string; readonly key: Buffer; readonly id: string },
+  pendingAnswer?: Promise<Buffer>,
 ): Promise<OpenOutcome> {
   const envelope = opened.envelope;
   const streamed = seal instanceof ContentBundleWriter ? seal : undefined;
@@ -177,7 +206,8 @@ export async function concludeOpen(
   if (streamed && !(positive && opened.content.ok)) streamed.abort();
   if (!ACCEPTED_ORDERS.has(opened.messageType)) return { kind: 'unsupported', orderType: opened.messageType };
   if (!opened.messageId) return { kind: 'no-message-id', orderType: opened.messageType, answer: respond(envelope, tenant, '9800') };
-  // The sealed content is finished at once and flushed to disk while the answer is signed (the RSA work).
+  // The sealed content is finished at once and flushed to disk while the answer is signed (the RSA work, begun
+  // already when the order was verified: see EarlyAnswer).
   const sealing = !opened.content.ok
     ? undefined
     : seal instanceof ContentBundleWriter
@@ -185,7 +215,7 @@ export async function concludeOpen(
       : sealContentToFile(seal.path, seal.key, seal.id, bundleOf(opened), { synchronousWrites: true });
   let answer: Buffer;
   try {
-    answer = respond(envelope, tenant, '0800');
+    answer = pendingAnswer ? await pendingAnswer : respond(envelope, tenant, '0800');
   } finally {
     await sealing;
   }
@@ -221,6 +251,18 @@ function respond(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Bu
       : buildResponseToAcceptDelivery({ request: envelope, identity, feedback: [code] });
   return Buffer.concat(message.chunks);
 }
+
+/** `respond` with the signature computed on libuv's thread pool. */
+async function respondAsync(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Promise<Buffer> {
+  const identity = { signature: tenant.signature, cipherCertificate: tenant.cipher.certificate };
+  const message =
+    envelope.messageType === 'processDelivery'
+      ? await buildResponseToProcessDeliveryAsync({ request: envelope, identity, feedback: [code] })
+      : await buildResponseToAcceptDeliveryAsync({ request: envelope, identity, feedback: [code] });
+  return Buffer.concat(message.chunks);
+}
+
+function noop(): void {}
 
 function summary(e: OsciError): ErrorSummary {
   return { code: e.code, reason: e.reason, layer: e.layer, message: e.message };

@@ -210,15 +210,17 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
         await deps.spool.release(tenant.id, messageId, id).catch(() => {});
         return fault('9000');
       }
+      // Stored durably: answered at once. The queue is not the source of truth — the job is added after the answer
+      // (a Redis round trip less in the sender's wait); if that fails or the process dies first, the reconciler
+      // enqueues the message from the spool (its state stays `accepted` until the process stage picks it up).
+      log.info({ messageId, orderType: outcome.orderType, size: incoming.size }, 'message accepted');
+      deps.metrics.received.inc({ tenant: tenant.id, outcome: 'accepted' });
+      send(answer);
       try {
-        // State stays `accepted` until the process stage picks it up; the reconciler re-enqueues it if this fails.
         if (deps.queues) await deps.queues.enqueue(id);
       } catch (error) {
         log.warn({ messageId, err: errorSummary(error) }, 'queue unavailable: stored, the reconciler enqueues it later');
       }
-      log.info({ messageId, orderType: outcome.orderType, size: incoming.size }, 'message accepted');
-      deps.metrics.received.inc({ tenant: tenant.id, outcome: 'accepted' });
-      send(answer);
     }
   };
 }

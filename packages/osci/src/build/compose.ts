@@ -4,7 +4,8 @@ import { buildMimeEntityChunks, newBoundary, type MimePartInput } from '../mime/
 import { MESSAGE_TYPES, schemaLocationFor, type OrderType } from '../soap/message-types.js';
 import { certificatesBlock, type CertificateEntryInput } from './certificates.js';
 import type { BuildContext } from './context.js';
-import { signDocument, type ReferenceSpec, type SignatureSpec } from './signer.js';
+import { createSignatureValue, createSignatureValueAsync } from '../xmldsig/algorithms.js';
+import { prepareSignature, type PendingSignature, type ReferenceSpec, type SignatureSpec } from './signer.js';
 import { encryptTransport, XML_DECLARATION } from './transport.js';
 import { element, headerBlock, NS_DECLS, textElement } from './xml-writer.js';
 
@@ -62,6 +63,29 @@ const FEATURES: ReadonlyArray<[string, string]> = [
  * and every attachment part (digest over the transmitted bytes), inner MIME entity, transport encryption.
  */
 export function composeMessage(input: ComposeInput, ctx: BuildContext): ComposedMessage {
+  const pending = prepareComposition(input, ctx);
+  const signature = pending.signature;
+  return pending.complete(signature && createSignatureValue(signature.algorithm, signature.key, signature.signedInfo));
+}
+
+/**
+ * `composeMessage` with the signature's private-key operation on libuv's thread pool: everything before it happens
+ * in this call, the rest when it is done. The output is the same.
+ */
+export async function composeMessageAsync(input: ComposeInput, ctx: BuildContext): Promise<ComposedMessage> {
+  const pending = prepareComposition(input, ctx);
+  const signature = pending.signature;
+  return pending.complete(signature && (await createSignatureValueAsync(signature.algorithm, signature.key, signature.signedInfo)));
+}
+
+interface PendingComposition {
+  /** The order signature still to compute, if the message is signed. */
+  readonly signature: Omit<PendingSignature, 'complete'> | undefined;
+  /** The message, given the signature value (when there is a signature). */
+  complete(signatureValue: Buffer | undefined): ComposedMessage;
+}
+
+function prepareComposition(input: ComposeInput, ctx: BuildContext): PendingComposition {
   const type = input.type;
   const headers: string[] = [];
   const refs: ReferenceSpec[] = [];
@@ -69,7 +93,17 @@ export function composeMessage(input: ComposeInput, ctx: BuildContext): Composed
   let cbInner = '';
   if (cb.response !== undefined) cbInner += textElement('osci:Response', cb.response);
   if (cb.challenge !== undefined) cbInner += textElement('osci:Challenge', cb.challenge);
-  headers.push(headerBlock('ControlBlock', 'controlblock', [['ConversationId', cb.conversationId], ['SequenceNumber', cb.sequenceNumber]], cbInner));
+  headers.push(
+    headerBlock(
+      'ControlBlock',
+      'controlblock',
+      [
+        ['ConversationId', cb.conversationId],
+        ['SequenceNumber', cb.sequenceNumber],
+      ],
+      cbInner,
+    ),
+  );
   refs.push({ kind: 'c14n', id: 'controlblock' });
 
   const SIGNATURE_PLACEHOLDER = input.signature ? element(`osci:${input.signature.block}`, [['Id', input.signature.block.toLowerCase()]]) : '';
@@ -80,7 +114,17 @@ export function composeMessage(input: ComposeInput, ctx: BuildContext): Composed
   }
   for (const q of input.qualityOfTimestamp ?? []) {
     const id = `qualityoftimestamp_${q.service}`;
-    headers.push(headerBlock('QualityOfTimestamp', id, [['Quality', q.quality], ['Service', q.service]], ''));
+    headers.push(
+      headerBlock(
+        'QualityOfTimestamp',
+        id,
+        [
+          ['Quality', q.quality],
+          ['Service', q.service],
+        ],
+        '',
+      ),
+    );
     refs.push({ kind: 'c14n', id });
   }
   const orderId = type.toLowerCase();
@@ -98,9 +142,19 @@ export function composeMessage(input: ComposeInput, ctx: BuildContext): Composed
     refs.push({ kind: 'c14n', id: 'nonintermediarycertificates' });
   }
   if (input.featureDescription) {
-    const features = FEATURES.map(([k, v]) => element('osci2017:Feature', [['Key', k], ['Version', v]])).join('');
+    const features = FEATURES.map(([k, v]) =>
+      element('osci2017:Feature', [
+        ['Key', k],
+        ['Version', v],
+      ]),
+    ).join('');
     headers.push(
-      element('osci2017:FeatureDescription', [['Id', 'featuredescription']], `<osci2017:SupportedFeatures>${features}</osci2017:SupportedFeatures>`, `${NS_DECLS} xmlns:osci2017="http://xoev.de/transport/osci12/7"`),
+      element(
+        'osci2017:FeatureDescription',
+        [['Id', 'featuredescription']],
+        `<osci2017:SupportedFeatures>${features}</osci2017:SupportedFeatures>`,
+        `${NS_DECLS} xmlns:osci2017="http://xoev.de/transport/osci12/7"`,
+      ),
     );
     refs.push({ kind: 'c14n', id: 'featuredescription' });
   }
@@ -115,17 +169,42 @@ export function composeMessage(input: ComposeInput, ctx: BuildContext): Composed
   refs.push({ kind: 'c14n', id: 'body' });
   for (const a of input.attachments ?? []) refs.push({ kind: 'cid', contentId: a.contentId, bytes: a.body });
 
-  let envelopeXml = element('soap:Envelope', [['xsi:schemaLocation', schemaLocationFor(type)]], `<soap:Header>${headers.join('')}</soap:Header>${body}`, NS_DECLS);
-  if (input.signature) {
-    const block = input.signature.block;
-    envelopeXml = signDocument(
-      envelopeXml,
+  const unsigned = element(
+    'soap:Envelope',
+    [['xsi:schemaLocation', schemaLocationFor(type)]],
+    `<soap:Header>${headers.join('')}</soap:Header>${body}`,
+    NS_DECLS,
+  );
+  const block = input.signature?.block;
+  const signature =
+    input.signature &&
+    prepareSignature(
+      unsigned,
       SIGNATURE_PLACEHOLDER,
-      (sig) => element(`osci:${block}`, [['Id', block.toLowerCase()], ['soap:actor', 'http://schemas.xmlsoap.org/soap/actor/next'], ['soap:mustUnderstand', '1']], sig),
+      (sig) =>
+        element(
+          `osci:${block}`,
+          [
+            ['Id', block!.toLowerCase()],
+            ['soap:actor', 'http://schemas.xmlsoap.org/soap/actor/next'],
+            ['soap:mustUnderstand', '1'],
+          ],
+          sig,
+        ),
       refs,
       input.signature,
     );
-  }
+  return {
+    signature,
+    complete: (value) => {
+      if (signature && !value) throw new OsciError('INTERNAL', 'the signature value is missing');
+      return frame(input, ctx, signature ? signature.complete(value!) : unsigned);
+    },
+  };
+}
+
+/** The envelope, then the inner MIME entity with the attachments, then the transport encryption. */
+function frame(input: ComposeInput, ctx: BuildContext, envelopeXml: string): ComposedMessage {
   const envelopeBytes = Buffer.from(XML_DECLARATION + envelopeXml + '\r\n', 'utf8');
   const inner = buildMimeEntityChunks(newBoundary(ctx.random), [
     { contentId: 'osci@message', contentType: 'text/xml; charset=UTF-8', transferEncoding: '8bit', body: envelopeBytes },

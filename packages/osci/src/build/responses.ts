@@ -5,7 +5,7 @@ import { buildMimeEntity, newBoundary } from '../mime/build.js';
 import type { KeyIdentity } from '../pki/keystore.js';
 import type { OsciEnvelope } from '../soap/envelope.js';
 import { certificateId, type CertificateEntryInput } from './certificates.js';
-import { composeMessage, type ComposedMessage, type ComposeInput } from './compose.js';
+import { composeMessage, composeMessageAsync, type ComposedMessage, type ComposeInput } from './compose.js';
 import { buildContainer, IdSequence, type ContainerInput } from './content.js';
 import { DEFAULT_BUILD_CONTEXT, type BuildContext } from './context.js';
 import { feedbackXml } from './feedback.js';
@@ -49,20 +49,33 @@ function responseControlBlock(request: OsciEnvelope) {
 
 /** Annahmeantwort: signed ResponseToAcceptDelivery with Feedback, transport-encrypted for the intermediary. */
 export function buildResponseToAcceptDelivery(options: ResponseOptions): ComposedMessage {
-  const ctx = options.context ?? DEFAULT_BUILD_CONTEXT;
+  return composeMessage(responseToAcceptDeliveryInput(options), options.context ?? DEFAULT_BUILD_CONTEXT);
+}
+
+/**
+ * `buildResponseToAcceptDelivery` with the signature's private-key operation on libuv's thread pool (same output):
+ * a recipient can sign its answer while it decrypts the content layer of the order.
+ */
+export function buildResponseToAcceptDeliveryAsync(options: ResponseOptions): Promise<ComposedMessage> {
+  return composeMessageAsync(responseToAcceptDeliveryInput(options), options.context ?? DEFAULT_BUILD_CONTEXT);
+}
+
+function responseToAcceptDeliveryInput(options: ResponseOptions): ComposeInput {
   const sigCert: CertificateEntryInput = { role: 'SignatureCertificateAddressee', certificate: options.identity.signature.certificate };
   const recipient = transportRecipientFor(options);
-  return composeMessage(
-    {
-      type: 'responseToAcceptDelivery',
-      controlBlock: responseControlBlock(options.request),
-      signature: { block: 'SupplierSignature', identity: options.identity.signature, certificateId: certificateId(sigCert), ...(options.identity.signatureAlgorithm ? { algorithm: options.identity.signatureAlgorithm } : {}) },
-      orderInner: feedbackXml(options.feedback),
-      nonIntermediaryCertificates: [sigCert],
-      ...(recipient ? { transportRecipient: recipient } : {}),
+  return {
+    type: 'responseToAcceptDelivery',
+    controlBlock: responseControlBlock(options.request),
+    signature: {
+      block: 'SupplierSignature',
+      identity: options.identity.signature,
+      certificateId: certificateId(sigCert),
+      ...(options.identity.signatureAlgorithm ? { algorithm: options.identity.signatureAlgorithm } : {}),
     },
-    ctx,
-  );
+    orderInner: feedbackXml(options.feedback),
+    nonIntermediaryCertificates: [sigCert],
+    ...(recipient ? { transportRecipient: recipient } : {}),
+  };
 }
 
 export interface ProcessResponseOptions extends ResponseOptions {
@@ -76,6 +89,19 @@ export interface ProcessResponseOptions extends ResponseOptions {
 /** Bearbeitungsantwort: signed ResponseToProcessDelivery with Feedback, MessageId and optional reply content. */
 export function buildResponseToProcessDelivery(options: ProcessResponseOptions): ComposedMessage {
   const ctx = options.context ?? DEFAULT_BUILD_CONTEXT;
+  return composeMessage(responseToProcessDeliveryInput(options, ctx), ctx);
+}
+
+/**
+ * `buildResponseToProcessDelivery` with the order signature's private-key operation on libuv's thread pool (same
+ * output; a reply content's own signature is computed in this call).
+ */
+export function buildResponseToProcessDeliveryAsync(options: ProcessResponseOptions): Promise<ComposedMessage> {
+  const ctx = options.context ?? DEFAULT_BUILD_CONTEXT;
+  return composeMessageAsync(responseToProcessDeliveryInput(options, ctx), ctx);
+}
+
+function responseToProcessDeliveryInput(options: ProcessResponseOptions, ctx: BuildContext): ComposeInput {
   const request = options.request;
   const sigCert: CertificateEntryInput = { role: 'SignatureCertificateOriginator', certificate: options.identity.signature.certificate };
   const certs: CertificateEntryInput[] = [sigCert];
@@ -104,30 +130,35 @@ export function buildResponseToProcessDelivery(options: ProcessResponseOptions):
     attachments = built.attachments;
   }
   const recipient = transportRecipientFor(options);
-  return composeMessage(
-    {
-      type: 'responseToProcessDelivery',
-      controlBlock: responseControlBlock(request),
-      signature: { block: 'SupplierSignature', identity: options.identity.signature, certificateId: certificateId(sigCert), ...(options.identity.signatureAlgorithm ? { algorithm: options.identity.signatureAlgorithm } : {}) },
-      qualityOfTimestamp: [
-        { service: 'creation', quality: 'plain' },
-        { service: 'reception', quality: 'plain' },
-      ],
-      orderInner,
-      nonIntermediaryCertificates: certs,
-      ...(contentPackage !== undefined ? { contentPackage } : {}),
-      ...(attachments ? { attachments } : {}),
-      ...(recipient ? { transportRecipient: recipient } : {}),
+  return {
+    type: 'responseToProcessDelivery',
+    controlBlock: responseControlBlock(request),
+    signature: {
+      block: 'SupplierSignature',
+      identity: options.identity.signature,
+      certificateId: certificateId(sigCert),
+      ...(options.identity.signatureAlgorithm ? { algorithm: options.identity.signatureAlgorithm } : {}),
     },
-    ctx,
-  );
+    qualityOfTimestamp: [
+      { service: 'creation', quality: 'plain' },
+      { service: 'reception', quality: 'plain' },
+    ],
+    orderInner,
+    nonIntermediaryCertificates: certs,
+    ...(contentPackage !== undefined ? { contentPackage } : {}),
+    ...(attachments ? { attachments } : {}),
+    ...(recipient ? { transportRecipient: recipient } : {}),
+  };
 }
 
 /**
  * A message-level rejection: unsigned, unencrypted SOAP Fault with `detail/osci:Code` (the reference library
  * answers 9100–9503 and 9000 this way). Served with HTTP 200, as reference clients expect.
  */
-export function buildSoapFault(code: FeedbackCode, options: { readonly faultcode?: 'soap:Client' | 'soap:Server'; readonly context?: BuildContext } = {}): Buffer {
+export function buildSoapFault(
+  code: FeedbackCode,
+  options: { readonly faultcode?: 'soap:Client' | 'soap:Server'; readonly context?: BuildContext } = {},
+): Buffer {
   const ctx = options.context ?? DEFAULT_BUILD_CONTEXT;
   const faultcode = options.faultcode ?? (code === '9000' ? 'soap:Server' : 'soap:Client');
   const xml =
@@ -139,5 +170,7 @@ export function buildSoapFault(code: FeedbackCode, options: { readonly faultcode
       'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:osci="http://www.osci.de/2002/04/osci"',
     ) +
     '\r\n';
-  return buildMimeEntity(newBoundary(ctx.random), [{ contentId: 'osci@message', contentType: 'text/xml; charset=UTF-8', transferEncoding: '8bit', body: Buffer.from(xml, 'utf8') }]);
+  return buildMimeEntity(newBoundary(ctx.random), [
+    { contentId: 'osci@message', contentType: 'text/xml; charset=UTF-8', transferEncoding: '8bit', body: Buffer.from(xml, 'utf8') },
+  ]);
 }

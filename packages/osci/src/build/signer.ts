@@ -3,7 +3,8 @@ import { NS } from '../lib/namespaces.js';
 import { childNamed, collectIds, parseXml, type Element } from '../lib/xml.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import type { KeyIdentity } from '../pki/keystore.js';
-import { createSignatureValue, digest, DIGEST_SHA256, RSA_SHA256, signatureAlgorithm } from '../xmldsig/algorithms.js';
+import type { KeyObject } from 'node:crypto';
+import { createSignatureValue, digest, DIGEST_SHA256, RSA_SHA256, signatureAlgorithm, type SignatureAlgorithm } from '../xmldsig/algorithms.js';
 import { C14N_INCLUSIVE, canonicalize } from '../xmldsig/c14n.js';
 import { base64Lines, element } from './xml-writer.js';
 
@@ -23,6 +24,17 @@ export type ReferenceSpec =
   | { readonly kind: 'cid'; readonly contentId: string; readonly bytes: Buffer };
 
 /**
+ * A signature prepared up to its value: the canonical SignedInfo to sign with `key`, and `complete`, which places the
+ * value and returns the signed document. Lets the private-key operation run elsewhere (see createSignatureValueAsync).
+ */
+export interface PendingSignature {
+  readonly algorithm: SignatureAlgorithm;
+  readonly key: KeyObject;
+  readonly signedInfo: Buffer;
+  complete(value: Buffer): string;
+}
+
+/**
  * Signs a document given as text: `placeholder` (an empty element string occurring exactly once) is replaced by
  * `wrap(<ds:Signature>…)`. Reference digests are computed on the parsed document with the same inclusive C14N
  * the verifier uses; SignedInfo is canonicalized in its final position.
@@ -34,6 +46,18 @@ export function signDocument(
   references: readonly ReferenceSpec[],
   spec: SignatureSpec,
 ): string {
+  const pending = prepareSignature(xml, placeholder, wrap, references, spec);
+  return pending.complete(createSignatureValue(pending.algorithm, pending.key, pending.signedInfo));
+}
+
+/** `signDocument` without the private-key operation: everything before it, and what follows it as `complete`. */
+export function prepareSignature(
+  xml: string,
+  placeholder: string,
+  wrap: (signature: string) => string,
+  references: readonly ReferenceSpec[],
+  spec: SignatureSpec,
+): PendingSignature {
   const first = xml.indexOf(placeholder);
   if (first === -1 || xml.indexOf(placeholder, first + 1) !== -1) throw new OsciError('BUILD_INVALID_INPUT', 'signature placeholder must occur exactly once');
   const algorithm = spec.algorithm ?? RSA_SHA256;
@@ -68,8 +92,12 @@ export function signDocument(
   const withSignedInfo = xml.replace(placeholder, () => wrap(signature));
   const placed = parseXml(withSignedInfo, DEFAULT_LIMITS, 'signed document');
   const signedInfoEl = findSignedInfo(placed.documentElement!, VALUE_MARK);
-  const value = createSignatureValue(alg, spec.identity.privateKey, Buffer.from(canonicalize(signedInfoEl), 'utf8'));
-  return withSignedInfo.replace(VALUE_MARK, base64Lines(value));
+  return {
+    algorithm: alg,
+    key: spec.identity.privateKey,
+    signedInfo: Buffer.from(canonicalize(signedInfoEl), 'utf8'),
+    complete: (value) => withSignedInfo.replace(VALUE_MARK, base64Lines(value)),
+  };
 }
 
 function findSignedInfo(root: Element, mark: string): Element {

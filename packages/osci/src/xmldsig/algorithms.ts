@@ -74,3 +74,11 @@ export function verifySignatureValue(alg: SignatureAlgorithm, key: KeyObject, da
 export function createSignatureValue(alg: SignatureAlgorithm, key: KeyObject, data: Buffer): Buffer {
   return cryptoSign(alg.hash, data, keyOptions(alg, key));
 }
+
+/**
+ * `createSignatureValue` on libuv's thread pool: the calling thread goes on with other work (e.g. decrypting a
+ * message's content layer) while the private-key operation runs on another core.
+ */
+export function createSignatureValueAsync(alg: SignatureAlgorithm, key: KeyObject, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => cryptoSign(alg.hash, data, keyOptions(alg, key), (error, value) => (error ? reject(error) : resolve(value))));
+}
