@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -131,5 +131,43 @@ describe('spool store failures', () => {
     const rejected = received(spool);
     await expect(spool.quarantine(rejected.incoming, unserialisable({ ...rejected.record, state: 'rejected' }))).rejects.toThrow(/BigInt/);
     expect(existsSync(join(spool.dir, 'quarantine', rejected.id))).toBe(false);
+  });
+});
+
+describe('open markers', () => {
+  it('are hard links to one empty file (no inode made or freed per message), which a restart adopts or removes when unused', async () => {
+    const spoolDir = join(dir, 'markers');
+    const spool = await new Spool(spoolDir).init();
+    const ids = [await accepted(spool), await accepted(spool), await accepted(spool)];
+    const open = join(spoolDir, 'open');
+    const inode = (name: string) => statSync(join(open, name)).ino;
+    const bases = () => readdirSync(open).filter((n) => n.startsWith('.marker-'));
+    expect(bases()).toHaveLength(1);
+    const base = bases()[0]!;
+    expect(ids.map(inode)).toEqual(ids.map(() => inode(base)));
+    expect(statSync(join(open, base)).nlink).toBe(4);
+    expect(await spool.listOpen()).toEqual([...ids].sort());
+
+    // A final state removes the marker (a link, not the file); a replay marks the message again.
+    await spool.update(ids[0]!, (r) => void (r.state = 'delivered'));
+    expect(await spool.listOpen()).toEqual([ids[1], ids[2]].sort());
+    await spool.update(ids[0]!, (r) => void (r.state = 'processing'));
+    expect(inode(ids[0]!)).toBe(inode(base));
+
+    // The file removed behind the spool's back (an operator cleaning up): the next marker starts a new one.
+    rmSync(join(open, base));
+    const later = await accepted(spool);
+    expect(bases()).toHaveLength(1);
+    expect(bases()[0]).not.toBe(base);
+    expect(inode(later)).toBe(inode(bases()[0]!));
+    expect(await spool.listOpen()).toEqual([...ids, later].sort());
+
+    // A restart adopts the file in use and removes files no marker links to.
+    writeFileSync(join(open, '.marker-unused'), '');
+    const restarted = await new Spool(spoolDir).init();
+    expect(bases()).toEqual([bases().find((n) => n !== '.marker-unused')]);
+    const afterRestart = await accepted(restarted);
+    expect(inode(afterRestart)).toBe(inode(bases()[0]!));
+    expect(await restarted.listOpen()).toEqual([...ids, later, afterRestart].sort());
   });
 });

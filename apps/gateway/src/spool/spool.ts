@@ -4,17 +4,20 @@ import {
   createWriteStream,
   existsSync,
   fstatSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   readSync,
+  rmSync,
   renameSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { MappedDocument } from '@efa-gateway/xoev-mapping';
@@ -73,11 +76,14 @@ export class BodyTooLargeError extends Error {
  * message's journal: the record as stored at acceptance as its first line, then the Laufzettel events and the record
  * after each update, see `update`; spools of earlier versions keep the accepted record in `meta.json`) ·
  * `quarantine/<id>/…` rejected or undecryptable messages · `index/<tenant>/<sha256(MessageId)>` idempotency (a link to the owning spool id) ·
- * `open/<id>` one marker per message without a final state (what the reconciler looks at) ·
+ * `open/<id>` one marker per message without a final state (what the reconciler looks at; hard links to one empty
+ * file `open/.marker…`, see `#markOpen`) ·
  * `key` the local content key (0600).
  */
 export class Spool {
   #key: Buffer | undefined;
+  /** The empty file the `open/` markers link to (see `#markOpen`). */
+  #markerBase: string | undefined;
   constructor(readonly dir: string) {}
 
   async init(): Promise<this> {
@@ -86,11 +92,12 @@ export class Spool {
       () => false,
     );
     for (const d of ['incoming', 'messages', 'quarantine', 'index', 'open']) await mkdir(join(this.dir, d), { recursive: true, mode: 0o700 });
+    this.#adoptMarkerBase();
     if (!hadOpenIndex) {
       // A spool from before the open index: mark every message without a final state once.
       for (const id of await this.list()) {
         const r = await this.get(id);
-        if (r && !FINAL_STATES.has(r.state)) await writeFile(join(this.dir, 'open', id), '');
+        if (r && !FINAL_STATES.has(r.state)) this.#markOpen(id);
       }
     }
     const keyPath = join(this.dir, 'key');
@@ -220,8 +227,7 @@ export class Spool {
     content: ContentBundle | { readonly sealedFile: string } | undefined,
     extra: StoreExtras = {},
   ): Promise<void> {
-    const marker = join(this.dir, 'open', record.id);
-    writeFileSync(marker, ''); // made durable by the fsync of open/ in #store
+    const marker = this.#markOpen(record.id); // made durable by the fsync of open/ in #store
     const alsoSync = [() => fsyncDir(join(this.dir, 'open')), ...this.#claimSyncs(extra.claim)];
     try {
       await this.#store('messages', incoming, record, content, alsoSync, extra.events);
@@ -330,8 +336,70 @@ export class Spool {
     if (!journal.exists) await fsyncDir(dir); // the journal's directory entry is new
     const marker = join(this.dir, 'open', id);
     if (FINAL_STATES.has(record.state)) await rm(marker, { force: true });
-    else if (!existsSync(marker)) await writeDurably(marker, '', 0o600);
+    else if (!existsSync(marker)) {
+      this.#markOpen(id);
+      await fsyncDir(join(this.dir, 'open'));
+    }
     return record;
+  }
+
+  /**
+   * Marks a message open: `open/<id>` as a hard link to one empty file, so that making and removing a marker neither
+   * allocates nor frees an inode. (On an ext4 without a journal every inode allocation skips, one by one, the inodes
+   * freed in the last minutes; a marker file made and removed per message was the spool's only churn of inodes.)
+   * Past the file system's link limit, or when the file is gone, a new one is started; where hard links are not
+   * supported the marker is an empty file of its own. The caller makes the entry durable (fsync of `open/`). Returns
+   * the marker's path.
+   */
+  #markOpen(id: string): string {
+    const marker = join(this.dir, 'open', id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const base = (this.#markerBase ??= this.#newMarkerBase());
+      if (base === '') break;
+      try {
+        linkSync(base, marker);
+        return marker;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return marker;
+        if (code !== 'EMLINK' && code !== 'ENOENT') {
+          this.#markerBase = ''; // no hard links here: markers of their own from now on
+          break;
+        }
+        this.#markerBase = undefined;
+      }
+    }
+    writeFileSync(marker, '', { mode: 0o600 });
+    return marker;
+  }
+
+  /**
+   * At start: marker files no marker links to any more (left by earlier processes) are removed, one still in use is
+   * linked to from now on. (Another process of the same spool that loses its file this way starts a new one.)
+   */
+  #adoptMarkerBase(): void {
+    const dir = join(this.dir, 'open');
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith('.marker-')) continue;
+      const path = join(dir, name);
+      try {
+        if (statSync(path).nlink <= 1) rmSync(path, { force: true });
+        else this.#markerBase ??= path;
+      } catch {
+        // removed meanwhile by another process
+      }
+    }
+  }
+
+  /** A new empty file for markers to link to (names starting with a dot are not markers); '' if it cannot be made. */
+  #newMarkerBase(): string {
+    const base = join(this.dir, 'open', `.marker-${randomBytes(6).toString('hex')}`);
+    try {
+      writeFileSync(base, '', { flag: 'wx', mode: 0o600 });
+      return base;
+    } catch {
+      return '';
+    }
   }
 
   /** Appends audit events without changing the record (e.g. a repeated delivery answered again). */
