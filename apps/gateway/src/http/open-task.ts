@@ -37,6 +37,11 @@ export interface OpenTask {
   readonly path: string;
   /** Its size in bytes. */
   readonly size: number;
+  /**
+   * The body itself, when the intake kept it in memory while it arrived (a small message, opened while its file is
+   * flushed): opened from here instead of `path`. The task's own copy (it is decrypted in place).
+   */
+  readonly bytes?: Uint8Array;
   /** Where the sealed content goes (encrypted with the spool key, fsync'd) when the message opens. */
   readonly sealTo: string;
 }
@@ -135,7 +140,8 @@ export async function runOpenTask(task: OpenTask, ctx: OpenContext): Promise<Ope
       opened = await openMessageFile(task.path, { ...options, onAttachmentData: (refId, chunk) => writer.attachmentData(refId, chunk) });
     } else {
       // `raw` is ours alone: decrypt into it instead of into fresh memory.
-      opened = openMessage(await readFile(task.path), { ...options, consumeInput: true });
+      const raw = task.bytes ? Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength) : await readFile(task.path);
+      opened = openMessage(raw, { ...options, consumeInput: true });
     }
   } catch (error) {
     streamed?.abort();

@@ -43,13 +43,20 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       send(buildSoapFault(code));
     };
 
-    // A large message (by its Content-Length) is opened on the event loop while it arrives (EarlyOpener); the memory
-    // it holds meanwhile is reserved first. Others are opened on the pool once stored.
+    // A large message (by its Content-Length) is opened on the event loop while it arrives (EarlyOpener); a smaller
+    // one is kept in memory while it arrives and handed to the pool with its last byte. Either way the opening runs
+    // while the body is flushed to disk, and the memory it holds is reserved first. A body of unknown length is
+    // opened on the pool from the spool once stored.
     const sealed = deps.spool.sealPath(id);
     const declared = Number(req.headers['content-length']);
+    const opensEarly = declared > 0 && declared <= deps.maxMessageBytes;
     let early: EarlyOpener | undefined;
+    let arriving: Buffer[] | undefined;
     let releaseMemory: (() => void) | undefined;
-    if (deps.opener.context && declared >= STREAM_OPEN_FROM_BYTES && declared <= deps.maxMessageBytes) {
+    if (opensEarly && declared < STREAM_OPEN_FROM_BYTES) {
+      releaseMemory = await deps.memory.reserve(openTaskMemory(declared));
+      arriving = [];
+    } else if (opensEarly && deps.opener.context) {
       releaseMemory = await deps.memory.reserve(openTaskMemory(declared));
       try {
         early = new EarlyOpener(tenant, deps.opener.context, id, sealed);
@@ -57,6 +64,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
         log.warn({ err: errorSummary(error) }, 'cannot open while receiving: opening after the body is stored');
       }
     }
+    const collect = arriving && ((chunk: Buffer) => void arriving?.push(chunk));
 
     let incoming: { path: string; size: number; sha256: string };
     let concluding: Promise<OpenOutcome> | undefined;
@@ -64,23 +72,27 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       let bodyRead = false;
       let signalRead = () => {};
       const lastByte = new Promise<void>((resolve) => (signalRead = resolve));
-      const receiving = deps.spool.receive(id, req, deps.maxMessageBytes, early?.tap, () => {
+      const receiving = deps.spool.receive(id, req, deps.maxMessageBytes, early?.tap ?? collect, () => {
         bodyRead = true;
         signalRead();
       });
-      if (early) {
+      if (early || arriving) {
         // Conclude (verify, seal, sign the answer) as soon as the last byte was seen, while the body is flushed to
         // disk; the answer still waits for both.
         await Promise.race([lastByte, receiving.then(noop, noop)]);
-        if (bodyRead && early.usable) {
-          concluding = early.conclude();
-          concluding.catch(noop); // awaited below; a failed receive discards it
+        if (bodyRead && early?.usable) concluding = early.conclude();
+        else if (bodyRead && arriving) {
+          const bytes = Buffer.concat(arriving);
+          arriving = undefined;
+          concluding = deps.opener.open({ id, tenant: tenant.id, path: deps.spool.incomingPath(id), size: bytes.length, sealTo: sealed, bytes });
         }
+        concluding?.catch(noop); // awaited below; a failed receive discards it
       }
       incoming = await receiving;
     } catch (error) {
       if (concluding) await concluding.then(noop, noop);
       early?.abandon();
+      await rm(sealed, { force: true }); // content an opening from memory sealed meanwhile
       releaseMemory?.();
       if (error instanceof BodyTooLargeError) {
         log.warn({ code: '9100' }, 'body exceeds the size limit');
@@ -108,7 +120,7 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
       try {
         outcome = early?.usable
           ? await (concluding ?? early.conclude())
-          : await deps.opener.open({ id, tenant: tenant.id, path: incoming.path, size: incoming.size, sealTo: sealed });
+          : await (concluding ?? deps.opener.open({ id, tenant: tenant.id, path: incoming.path, size: incoming.size, sealTo: sealed }));
       } catch (error) {
         // Not a verdict on the message (e.g. the task queue is full): nothing stored, the sender tries again.
         log.error({ err: errorSummary(error) }, 'opening failed');

@@ -118,6 +118,11 @@ export class Spool {
   }
 
   /** Where the sealed content of a message being received is written before `accept` moves it into place. */
+  /** Where `receive` stores the body of `id`. */
+  incomingPath(id: string): string {
+    return join(this.dir, 'incoming', `${id}.bin`);
+  }
+
   sealPath(id: string): string {
     return join(this.dir, 'incoming', `${id}.content`);
   }
@@ -127,9 +132,10 @@ export class Spool {
   }
 
   /**
-   * Streams a request body to `incoming/<id>.bin` (never held whole in memory), bounded, fsync'd. `tap` sees every
-   * chunk as it arrives (it must not keep it; errors it throws fail the receive); `allRead` is called once the last
-   * byte was read, before the file is flushed to disk.
+   * Streams a request body to `incoming/<id>.bin` (not held whole in memory here), bounded, fsync'd. `tap` sees every
+   * chunk as it arrives (it must not change it, and keeps it only where the memory is accounted for — the intake
+   * keeps small bodies; errors it throws fail the receive); `allRead` is called once the last byte was read, before
+   * the file is flushed to disk.
    */
   async receive(
     id: string,
@@ -138,7 +144,7 @@ export class Spool {
     tap?: (chunk: Buffer) => void,
     allRead?: () => void,
   ): Promise<{ path: string; size: number; sha256: string }> {
-    const path = join(this.dir, 'incoming', `${id}.bin`);
+    const path = this.incomingPath(id);
     const hash = createHash('sha256');
     let size = 0;
     // flush: the descriptor is fsync'd before it is closed, so the body is durable when the pipeline resolves.
