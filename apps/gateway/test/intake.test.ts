@@ -21,7 +21,7 @@ const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 /** The intake of tenant bob on loopback, with a real spool and the opener inline; `spool` may be wrapped. */
-async function intake(wrap: (spool: Spool) => Spool = (s) => s) {
+async function intake(wrap: (spool: Spool) => Spool = (s) => s, memory = new MemoryBudget(64 * 1024 * 1024)) {
   const dir = await mkdtemp(join(tmpdir(), 'efa-intake-'));
   dirs.push(dir);
   const spool = await new Spool(dir).init();
@@ -37,7 +37,7 @@ async function intake(wrap: (spool: Spool) => Spool = (s) => s) {
       metrics: new GatewayMetrics(),
       maxMessageBytes: runtime.config.limits.maxMessageBytes,
       opener: { open: (task) => (tasks.push({ ...task }), pool.open(task)) },
-      memory: new MemoryBudget(64 * 1024 * 1024),
+      memory,
     }),
   );
   const server = app.listen(0, '127.0.0.1');
@@ -58,7 +58,7 @@ async function intake(wrap: (spool: Spool) => Spool = (s) => s) {
       if (chunked) for (let at = 0; at < body.length; at += 4096) req.write(body.subarray(at, at + 4096));
       req.end(chunked ? undefined : body);
     });
-  return { spool, tasks, post, close: () => new Promise((r) => server.close(r)) };
+  return { spool, tasks, memory, post, close: () => new Promise((r) => server.close(r)) };
 }
 
 describe('OSCI intake', () => {
@@ -71,6 +71,7 @@ describe('OSCI intake', () => {
       expect(gw.tasks).toHaveLength(1);
       expect(gw.tasks[0]!.bytes).toBeDefined();
       expect(gw.tasks[0]!.size).toBe(body.length);
+      expect(gw.memory.reservedBytes).toBe(0); // counted while kept and opened, released with the answer
       // The stored original is the body as received (the opener's copy was decrypted in place).
       const [id] = await gw.spool.list();
       expect((await gw.spool.get(id!))?.state).toBe('accepted');
@@ -81,6 +82,20 @@ describe('OSCI intake', () => {
       expect(gw.tasks).toHaveLength(2);
       expect(gw.tasks[1]!.bytes).toBeUndefined();
       expect(await gw.spool.list()).toHaveLength(2);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('keeps a body in memory only within the memory budget, else opens it from the spool', async () => {
+    const body = await vector('b-accept-delivery');
+    const memory = new MemoryBudget(body.length); // less than the body and the opener's copy
+    const gw = await intake(undefined, memory);
+    try {
+      expect((await gw.post(body)).toString('latin1')).not.toContain('soap:Fault');
+      expect(gw.tasks[0]!.bytes).toBeUndefined();
+      expect(memory.reservedBytes).toBe(0);
+      expect(await gw.spool.list()).toHaveLength(1);
     } finally {
       await gw.close();
     }

@@ -40,4 +40,20 @@ describe('MemoryBudget', () => {
     expect(other).toBe(true);
     expect(budget.reservedBytes).toBe(0);
   });
+
+  it('tryReserve counts small amounts too, never waits and never jumps the queue', async () => {
+    const budget = new MemoryBudget(10 * MB);
+    const small = budget.tryReserve(64 * 1024)!;
+    expect(budget.reservedBytes).toBe(64 * 1024);
+    expect(budget.tryReserve(10 * MB)).toBeUndefined(); // does not fit now: no clamping, no waiting
+    const big = await budget.reserve(9 * MB);
+    const waiting = budget.reserve(2 * MB);
+    expect(budget.waiting).toBe(1);
+    expect(budget.tryReserve(1)).toBeUndefined(); // someone waits: not before them
+    small();
+    small(); // idempotent
+    big();
+    (await waiting)();
+    expect(budget.reservedBytes).toBe(0);
+  });
 });

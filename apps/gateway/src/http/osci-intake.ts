@@ -54,8 +54,9 @@ export function osciIntake(tenant: Tenant, deps: IntakeDeps) {
     let arriving: Buffer[] | undefined;
     let releaseMemory: (() => void) | undefined;
     if (opensEarly && declared < STREAM_OPEN_FROM_BYTES) {
-      releaseMemory = await deps.memory.reserve(openTaskMemory(declared));
-      arriving = [];
+      // Held as long as the sender takes: only within the memory budget (counted whatever its size), else from disk.
+      releaseMemory = deps.memory.tryReserve(openTaskMemory(declared));
+      if (releaseMemory) arriving = [];
     } else if (opensEarly && deps.opener.context) {
       releaseMemory = await deps.memory.reserve(openTaskMemory(declared));
       try {

@@ -41,6 +41,23 @@ export class MemoryBudget {
     };
   }
 
+  /**
+   * Reserves `bytes` only if they fit at once — counted whatever their size, never waiting, never clamped: undefined
+   * otherwise, and the caller takes a way that holds less memory. For memory a client decides how long is held
+   * (a body kept while it arrives at the client's pace).
+   */
+  tryReserve(bytes: number): (() => void) | undefined {
+    if (this.#waiting.length > 0 || bytes > this.#free) return undefined;
+    this.#free -= bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#free += bytes;
+      this.#grantWaiting();
+    };
+  }
+
   #grantWaiting(): void {
     while (this.#waiting.length > 0 && this.#waiting[0]!.bytes <= this.#free) {
       const next = this.#waiting.shift()!;
