@@ -32,13 +32,7 @@ export class MemoryBudget {
     const amount = Math.min(bytes, this.totalBytes);
     if (this.#waiting.length === 0 && amount <= this.#free) this.#free -= amount;
     else await new Promise<void>((grant) => this.#waiting.push({ bytes: amount, grant }));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#free += amount;
-      this.#grantWaiting();
-    };
+    return this.#releaser(amount);
   }
 
   /**
@@ -49,11 +43,16 @@ export class MemoryBudget {
   tryReserve(bytes: number): (() => void) | undefined {
     if (this.#waiting.length > 0 || bytes > this.#free) return undefined;
     this.#free -= bytes;
+    return this.#releaser(bytes);
+  }
+
+  /** Gives `amount` back once, however often it is called. */
+  #releaser(amount: number): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.#free += bytes;
+      this.#free += amount;
       this.#grantWaiting();
     };
   }
