@@ -250,22 +250,22 @@ function finishStreamed(writer: ContentBundleWriter, opened: OpenedMessage): Pro
 }
 
 function respond(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Buffer {
-  const identity = { signature: tenant.signature, cipherCertificate: tenant.cipher.certificate };
-  const message =
-    envelope.messageType === 'processDelivery'
-      ? buildResponseToProcessDelivery({ request: envelope, identity, feedback: [code] })
-      : buildResponseToAcceptDelivery({ request: envelope, identity, feedback: [code] });
+  const options = responseOptions(envelope, tenant, code);
+  const message = envelope.messageType === 'processDelivery' ? buildResponseToProcessDelivery(options) : buildResponseToAcceptDelivery(options);
   return Buffer.concat(message.chunks);
 }
 
 /** `respond` with the signature computed on libuv's thread pool. */
 async function respondAsync(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode): Promise<Buffer> {
-  const identity = { signature: tenant.signature, cipherCertificate: tenant.cipher.certificate };
-  const message =
-    envelope.messageType === 'processDelivery'
-      ? await buildResponseToProcessDeliveryAsync({ request: envelope, identity, feedback: [code] })
-      : await buildResponseToAcceptDeliveryAsync({ request: envelope, identity, feedback: [code] });
+  const options = responseOptions(envelope, tenant, code);
+  const message = await (envelope.messageType === 'processDelivery'
+    ? buildResponseToProcessDeliveryAsync(options)
+    : buildResponseToAcceptDeliveryAsync(options));
   return Buffer.concat(message.chunks);
+}
+
+function responseOptions(envelope: OsciEnvelope, tenant: Tenant, code: FeedbackCode) {
+  return { request: envelope, identity: { signature: tenant.signature, cipherCertificate: tenant.cipher.certificate }, feedback: [code] };
 }
 
 function noop(): void {}
