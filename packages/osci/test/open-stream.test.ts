@@ -50,6 +50,34 @@ describe('MessageStreamOpener: the same verdict as openMessage for every referen
     });
   }
 
+  it('calls onOrderVerified as openMessage does: once, for a verified order, before the opening ends', () => {
+    const called: number[] = [];
+    for (const c of cases) {
+      const raw = vectorFile(c, 'request.bin');
+      const calls = (open: (options: OpenOptions) => unknown) => {
+        const seen: string[] = [];
+        try {
+          open({ ...optionsFor(c), onOrderVerified: (envelope) => void seen.push(envelope.messageType) });
+        } catch {
+          // a rejected message: what counts is whether the callback came
+        }
+        return seen;
+      };
+      const whole = calls((options) => openMessage(raw, options));
+      const arriving = calls((options) => {
+        const opener = new MessageStreamOpener(options);
+        for (let at = 0; at < raw.length; at += 4096) opener.push(raw.subarray(at, at + 4096));
+        return opener.finish();
+      });
+      expect(arriving, c.case).toEqual(whole);
+      expect(whole.length, c.case).toBeLessThanOrEqual(1);
+      called.push(whole.length);
+    }
+    // Every positive vector is a verified order; the negative ones with a broken transport or signature are not.
+    expect(called.filter((n) => n === 1).length).toBeGreaterThanOrEqual(cases.filter((c) => c.kind === 'positive').length);
+    expect(called.filter((n) => n === 0).length).toBeGreaterThan(5);
+  });
+
   it('decrypts the reference vectors as they arrive (not by collecting them) where the transport is AES-GCM', () => {
     const gcm = cases.filter((c) => c.kind === 'positive' && /gcm/.test(vectorMeta(c).transport_layer.sym_alg ?? ''));
     expect(gcm.length).toBeGreaterThan(3);
