@@ -9,7 +9,11 @@ import { NS_DECLS } from '../src/build/xml-writer.js';
 import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
 import { openMessage, type OpenOptions } from '../src/open-message.js';
 import { MessageStreamOpener, openMessageFile } from '../src/open-stream.js';
-import { handMadeAcceptDelivery } from './support/hand-made.js';
+import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
+import { encryptTransport } from '../src/build/transport.js';
+import { DEFAULT_LIMITS } from '../src/lib/limits.js';
+import { openTransport } from '../src/transport/open-transport.js';
+import { ADDRESSEE_CIPHER, handMadeAcceptDelivery } from './support/hand-made.js';
 import { observe, streamed } from './support/opening.js';
 import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex, vectorMeta } from './support/vectors.js';
 
@@ -234,5 +238,70 @@ describe('MessageStreamOpener on large and damaged messages', () => {
     expect(() => {
       for (let at = 0; at < raw.length; at += 65536) opener.push(raw.subarray(at, at + 65536));
     }).toThrow(expect.objectContaining({ reason: 'INPUT_TOO_LARGE' }));
+  });
+});
+
+describe('MessageStreamOpener on parts with an unsupported Content-Transfer-Encoding (found by fuzzing)', () => {
+  const c = cases.find((x) => x.case === 'b-accept-delivery')!;
+  const raw = vectorFile(c, 'request.bin');
+  const options = { ...optionsFor(c), retainAttachments: false };
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(raw.subarray(0, 512).toString('latin1'))![1]!;
+  const close = Buffer.from(`\r\n--${boundary}--`, 'latin1');
+  const closeAt = raw.lastIndexOf(close);
+  const extraPart = (cte: string) =>
+    Buffer.from(`\r\n--${boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: ${cte}\r\nContent-ID: <extra>\r\n\r\nx`, 'latin1');
+  const sameVerdict = (bytes: Buffer, reason: string) => {
+    const expected = observe(() => openMessage(Buffer.from(bytes), options));
+    expect(expected).toMatchObject({ error: { reason } });
+    for (const slice of [1, 61, 4096, bytes.length]) expect(observe(streamed(bytes, slice, options).opened), `slice ${slice}`).toEqual(expected);
+  };
+
+  it('refuses a cipher part whose encoding header is damaged, as openMessage does (it used to open it)', () => {
+    const header = Buffer.from('Content-Transfer-Encoding: binary\r\nContent-ID: <osci_enc>', 'latin1');
+    const at = raw.indexOf(header);
+    expect(at).toBeGreaterThan(0);
+    const damaged = Buffer.concat([
+      raw.subarray(0, at),
+      Buffer.from('Content-Transfer-Encoding: binary\r: binary\r\nContent-ID: <osci_enc>', 'latin1'),
+      raw.subarray(at + header.length),
+    ]);
+    sameVerdict(damaged, 'MIME_UNSUPPORTED_ENCODING');
+  });
+
+  it('refuses a further outer part after the ciphertext with such an encoding once it is closed, and a truncated one as malformed', () => {
+    sameVerdict(Buffer.concat([raw.subarray(0, closeAt), extraPart('quoted-printable'), raw.subarray(closeAt)]), 'MIME_UNSUPPORTED_ENCODING');
+    sameVerdict(Buffer.concat([raw.subarray(0, closeAt), extraPart('quoted-printable')]), 'MIME_MALFORMED');
+    // A supported encoding in such a part changes nothing.
+    const extra = Buffer.concat([raw.subarray(0, closeAt), extraPart('binary'), raw.subarray(closeAt)]);
+    expect(observe(streamed(extra, 4096, options).opened)).toEqual(observe(() => openMessage(Buffer.from(extra), options)));
+  });
+
+  it('refuses an attachment part of the inner entity with such an encoding, as openMessage does', () => {
+    const bytes = handMadeAcceptDelivery({
+      messageId: 'stream-cte',
+      contentPackage: '',
+      attachments: [
+        { contentId: 'odd.bin', contentType: 'application/octet-stream', transferEncoding: 'quoted-printable' as 'binary', body: Buffer.from('abc') },
+      ],
+    });
+    sameVerdict(bytes, 'MIME_UNSUPPORTED_ENCODING');
+  });
+
+  it('reports an unclosed inner part with such an encoding as a malformed entity, as openMessage does', () => {
+    // The inner entity of a hand-made message, cut after an added part that is never closed, then encrypted for bob.
+    const transported = handMadeAcceptDelivery({ messageId: 'stream-cte-open', contentPackage: '', attachments: [] });
+    const opened = openTransport(transported, { keys: recipientKeys(c), allowLegacyAlgorithms: false, allowUnencrypted: false, limits: DEFAULT_LIMITS });
+    const innerBytes = Buffer.from(opened.innerBytes);
+    const innerClose = innerBytes.lastIndexOf(Buffer.from(`\r\n--${opened.inner.boundary}--`, 'latin1'));
+    expect(innerClose).toBeGreaterThan(0);
+    const cut = Buffer.concat([
+      innerBytes.subarray(0, innerClose),
+      Buffer.from(
+        `\r\n--${opened.inner.boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-ID: <odd>\r\n\r\nabc`,
+        'latin1',
+      ),
+    ]);
+    const bytes = Buffer.concat(encryptTransport([cut], ADDRESSEE_CIPHER.certificate, DEFAULT_BUILD_CONTEXT));
+    sameVerdict(bytes, 'MIME_MALFORMED');
   });
 });
