@@ -3,9 +3,9 @@
  * string at a time.
  */
 
-import { random } from '../../../../test/support/seeded-random.js';
+import { fuzzRounds, fuzzSeed, random } from '../../../../test/support/seeded-random.js';
 
-export { random };
+export { fuzzRounds, fuzzSeed, random };
 
 const XML_CHARS = Buffer.from('<>&"\'=/:!?[]-# \n\r\t;xX0');
 
