@@ -50,8 +50,6 @@ export class MessageStreamOpener {
   #raw: Buffer[] = [];
   readonly #outer: MimeStreamParser;
   #outerError: unknown;
-  /** An outer part's unsupported Content-Transfer-Encoding: the error once the part is closed (as parseMimeEntity). */
-  #outerPartError: unknown;
   #outerPart: 'envelope' | 'cipher' | 'other' = 'other';
   #transportEnvelope: Buffer[] = [];
   #transportEnvelopeBytes = 0;
@@ -134,15 +132,6 @@ export class MessageStreamOpener {
 
   #outerPartStart(index: number, headers: MimeHeaders): void {
     this.#outerPart = 'other';
-    this.#outerPartError = undefined;
-    try {
-      decodeTransferEncoding(headers, EMPTY); // an unsupported encoding is a MIME error, as in parseMimeEntity
-    } catch (error) {
-      // Before streaming, openMessage reports it with its precedence; after, it is this part's error once it closes.
-      if (this.#mode === 'outer') this.#collect();
-      else this.#outerPartError = error;
-      return;
-    }
     if (this.#mode === 'outer') {
       if (index === 0 && headers.contentId === OSCI_MESSAGE_CID) {
         this.#outerPart = 'envelope';
@@ -188,7 +177,6 @@ export class MessageStreamOpener {
   }
 
   #outerPartEnd(): void {
-    if (this.#outerPartError !== undefined) this.#outerError ??= this.#outerPartError;
     if (this.#outerPart !== 'cipher') return;
     this.#outerPart = 'other';
     this.#transportEnded = true;
@@ -245,8 +233,6 @@ class InnerEntity {
   #boundary = '';
   readonly #parts: MimePart[] = [];
   #mimeError: unknown;
-  /** The current part's unsupported Content-Transfer-Encoding: its error once the part is closed (as parseMimeEntity). */
-  #partError: unknown;
   /** Plaintext kept until the first part shows it is the envelope; kept whole if not (opened as openMessage does). */
   #retained: Buffer[] | undefined = [];
   #fallback = false;
@@ -338,13 +324,6 @@ class InnerEntity {
 
   #partStart(index: number, headers: MimeHeaders): void {
     const cid = headers.contentId;
-    try {
-      decodeTransferEncoding(headers, EMPTY); // an unsupported encoding is a MIME error, as in parseMimeEntity
-    } catch (error) {
-      // As there: the part's error once it is closed (a part that is never closed makes the entity malformed first).
-      this.#partError = error;
-      return;
-    }
     if (index === 0) {
       if (cid !== OSCI_MESSAGE_CID) {
         this.#fallback = true;
@@ -378,7 +357,6 @@ class InnerEntity {
   }
 
   #partData(chunk: Buffer): void {
-    if (this.#partError !== undefined) return;
     if (this.#parts.length === 1) {
       this.#envelopeBytes += chunk.length;
       if (this.#envelopeBytes <= 2 * this.#limits.maxXmlBytes) this.#envelopeChunks.push(Buffer.from(chunk));
@@ -413,7 +391,6 @@ class InnerEntity {
   }
 
   #partEnd(index: number): void {
-    if (this.#partError !== undefined) return this.#fail(this.#partError);
     if (index === 0) return this.#envelopeEnd();
     const current = this.#current;
     this.#current = undefined;

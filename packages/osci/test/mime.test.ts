@@ -126,6 +126,8 @@ describe('MimeStreamParser: the grammar of parseMimeEntity, fed in slices', () =
     'part headers never end': entity(`--${B}\r\nContent-ID: <a>\r\n`),
     'not multipart': Buffer.from('Content-Type: text/xml\r\n\r\n<a/>'),
     'delimiter without line break': entity(`--${B}xyz`),
+    'unsupported transfer encoding': entity(`--${B}\r\nContent-ID: <a>\r\n\r\nhello\r\n--${B}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nx=41\r\n--${B}--`),
+    'unsupported transfer encoding, part not closed': entity(`--${B}\r\nContent-Transfer-Encoding: binary\r: binary\r\n\r\nhello`),
   };
   for (const [name, raw] of Object.entries(samples)) {
     it(name, () => {

@@ -107,15 +107,20 @@ function findHeaderEnd(input: Buffer, from: number, maxBytes: number, allowEmpty
 }
 
 export function decodeTransferEncoding(headers: MimeHeaders, body: Buffer): Buffer {
+  return transferEncodingOf(headers) === 'base64' ? Buffer.from(body.toString('latin1').replace(/[\r\n\t ]/g, ''), 'base64') : body;
+}
+
+/** A part's Content-Transfer-Encoding, or the MIME error for one this implementation does not undo. */
+export function transferEncodingOf(headers: MimeHeaders): 'identity' | 'base64' {
   const cte = (headers.get('content-transfer-encoding') ?? 'binary').trim().toLowerCase();
   switch (cte) {
     case 'binary':
     case '8bit':
     case '8-bit':
     case '7bit':
-      return body;
+      return 'identity';
     case 'base64':
-      return Buffer.from(body.toString('latin1').replace(/[\r\n\t ]/g, ''), 'base64');
+      return 'base64';
     default:
       throw new OsciError('MIME_UNSUPPORTED_ENCODING', `Content-Transfer-Encoding "${cte}" is not supported`);
   }

@@ -1,8 +1,12 @@
 import { OsciError } from '../lib/errors.js';
 import type { OsciLimits } from '../lib/limits.js';
 import { MimeHeaders } from './headers.js';
+import { transferEncodingOf } from './parse.js';
 
-/** What a {@link MimeStreamParser} reports, in input order. */
+/**
+ * What a {@link MimeStreamParser} reports, in input order. A part with a Content-Transfer-Encoding this
+ * implementation does not undo is not reported: its error is thrown once the part is closed, as parseMimeEntity does.
+ */
 export interface MimeStreamHandler {
   /** The entity's own header lines were read (before any part). */
   entity?(headers: MimeHeaders, boundary: string): void;
@@ -33,6 +37,8 @@ export class MimeStreamParser {
   /** Last byte of the preamble dropped so far (for the line-start check of the first delimiter). */
   #preambleLastByte = -1;
   #parts = 0;
+  /** The current part's unsupported Content-Transfer-Encoding, thrown when the part is closed. */
+  #partError: unknown;
 
   constructor(handler: MimeStreamHandler, limits: Pick<OsciLimits, 'maxMimeParts' | 'maxMimeHeaderBytes'>) {
     this.#handler = handler;
@@ -163,7 +169,14 @@ export class MimeStreamParser {
         const headers = MimeHeaders.parse(input.subarray(0, end.start).toString('latin1'));
         this.#consume(end.end);
         this.#parts++;
-        this.#handler.partStart(this.#parts - 1, headers);
+        this.#partError = undefined;
+        try {
+          transferEncodingOf(headers);
+          this.#handler.partStart(this.#parts - 1, headers);
+        } catch (error) {
+          if (!(error instanceof OsciError) || error.reason !== 'MIME_UNSUPPORTED_ENCODING') throw error;
+          this.#partError = error;
+        }
         this.#state = 'body';
         return true;
       }
@@ -189,7 +202,7 @@ export class MimeStreamParser {
           continue;
         }
         // Undecided until more bytes arrive: pass on what lies before it.
-        if (hit > 0) this.#handler.partData(input.subarray(0, hit));
+        if (hit > 0) this.#data(input.subarray(0, hit));
         this.#consume(hit);
         return false;
       }
@@ -199,8 +212,9 @@ export class MimeStreamParser {
         from = hit + 1;
         continue;
       }
-      if (hit > 0) this.#handler.partData(input.subarray(0, hit));
+      if (hit > 0) this.#data(input.subarray(0, hit));
       this.#consume(after);
+      if (this.#partError !== undefined) throw this.#partError;
       this.#handler.partEnd(this.#parts - 1);
       this.#state = 'delimited';
       return true;
@@ -209,10 +223,14 @@ export class MimeStreamParser {
     const keep = atEnd ? 0 : partialMatchAtEnd(input, bodyEnd);
     const emit = input.length - keep;
     if (emit > 0) {
-      this.#handler.partData(input.subarray(0, emit));
+      this.#data(input.subarray(0, emit));
       this.#consume(emit);
     }
     return false;
+  }
+
+  #data(chunk: Buffer): void {
+    if (this.#partError === undefined) this.#handler.partData(chunk);
   }
 }
 
