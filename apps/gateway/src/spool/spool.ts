@@ -117,12 +117,12 @@ export class Spool {
     return this.#key;
   }
 
-  /** Where the sealed content of a message being received is written before `accept` moves it into place. */
   /** Where `receive` stores the body of `id`. */
   incomingPath(id: string): string {
     return join(this.dir, 'incoming', `${id}.bin`);
   }
 
+  /** Where the sealed content of a message being received is written before `accept` moves it into place. */
   sealPath(id: string): string {
     return join(this.dir, 'incoming', `${id}.content`);
   }
@@ -214,7 +214,7 @@ export class Spool {
   #isStaleOwner(owner: string): boolean {
     if (!isSpoolId(owner)) return false; // not a spool id: leave it alone
     const stored = ['messages', 'quarantine'].some((area) => isStored(join(this.dir, area, owner)));
-    return !stored && !existsSync(join(this.dir, 'incoming', `${owner}.bin`));
+    return !stored && !existsSync(this.incomingPath(owner));
   }
 
   /** Releases a claim that did not lead to a stored message (storing failed). */
