@@ -1,44 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { composeMessage, type ComposeInput } from '../src/build/compose.js';
+import { composeMessage } from '../src/build/compose.js';
 import { deterministicContext } from '../src/build/context.js';
-import { feedbackXml } from '../src/build/feedback.js';
-import { MESSAGE_TYPES, type OrderType } from '../src/soap/message-types.js';
+import { MESSAGE_TYPES } from '../src/soap/message-types.js';
 import { parseEnvelope } from '../src/soap/envelope.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { certificateId } from '../src/build/certificates.js';
 import { openMessage } from '../src/open-message.js';
+import { COMPOSED_CASES, PROCESS_CARD_RESPONSE } from './support/composed-types.js';
 import { validateOsci } from './support/osci-xsd.js';
 import { demoKey, demoTrust } from './support/vectors.js';
 
-const fb = feedbackXml(['0800', '3800']);
-const mid = '<osci:MessageId>bXNnLTQy</osci:MessageId>'; // "msg-42"
-const receiver = '<osci:ContentReceiver URI="https://fachverfahren.example/osci"></osci:ContentReceiver>';
-const timestamps: ComposeInput['qualityOfTimestamp'] = [
-  { service: 'creation', quality: 'plain' },
-  { service: 'reception', quality: 'plain' },
-];
-
-/** Message types not covered by the builders, composed by hand in schema-valid minimal form. */
-const cases: Array<[OrderType, Omit<ComposeInput, 'type'>, (env: ReturnType<typeof parseEnvelope>) => void]> = [
-  ['getMessageId', { controlBlock: { sequenceNumber: 0, challenge: 'Yw==' }, desiredLanguages: ['de'], orderInner: '' }, () => {}],
-  ['responseToGetMessageId', { controlBlock: { conversationId: '7', sequenceNumber: 0, response: 'Yw==', challenge: 'ZA==' }, orderInner: fb + mid }, (e) => expect(e.order.messageId).toBe('msg-42')],
-  ['responseToInitDialog', { controlBlock: { conversationId: '7', response: 'Yw==', challenge: 'ZA==' }, orderInner: fb }, (e) => expect(e.controlBlock?.conversationId).toBe('7')],
-  ['responseToExitDialog', { controlBlock: { conversationId: '7', sequenceNumber: 2, response: 'Yw==' }, orderInner: fb }, () => {}],
-  ['responseToFetchProcessCard', { controlBlock: { conversationId: '7', sequenceNumber: 1, response: 'Yw==', challenge: 'ZA==' }, orderInner: fb + '<osci:fetchProcessCard><osci:SelectionRule><osci:MessageId>bXNnLTQy</osci:MessageId></osci:SelectionRule></osci:fetchProcessCard>' }, () => {}],
-  ['responseToStoreDelivery', { controlBlock: { conversationId: '7', sequenceNumber: 0, response: 'Yw==' }, orderInner: fb }, () => {}],
-  ['responseToFetchDelivery', { controlBlock: { conversationId: '7', sequenceNumber: 1, response: 'Yw==', challenge: 'ZA==' }, orderInner: fb + '<osci:fetchDelivery></osci:fetchDelivery>' }, () => {}],
-  [
-    'forwardDelivery',
-    { controlBlock: { sequenceNumber: 0, challenge: 'Yw==' }, desiredLanguages: ['de'], qualityOfTimestamp: timestamps, orderInner: receiver + mid + '<osci:Subject>Weiterleitung</osci:Subject>', contentPackage: '' },
-    (e) => expect(e.order).toMatchObject({ contentReceiver: 'https://fachverfahren.example/osci', messageId: 'msg-42', subject: 'Weiterleitung' }),
-  ],
-  ['responseToForwardDelivery', { controlBlock: { sequenceNumber: 0, response: 'Yw==' }, orderInner: fb }, () => {}],
-  ['mediateDelivery', { controlBlock: { conversationId: '7', sequenceNumber: 1, response: 'Yw==', challenge: 'ZA==' }, desiredLanguages: ['de'], orderInner: receiver, contentPackage: '' }, (e) => expect(e.order.contentReceiver).toBe('https://fachverfahren.example/osci')],
-  ['responseToMediateDelivery', { controlBlock: { conversationId: '7', sequenceNumber: 1, response: 'Yw==', challenge: 'ZA==' }, orderInner: fb }, () => {}],
-];
-
 describe('every OSCI message type is recognised by element name', () => {
-  for (const [type, input, check] of cases) {
+  for (const [type, input, check] of COMPOSED_CASES) {
     it(`${type}: schema-valid instance parses as ${type}`, async () => {
       const { envelopeXml } = composeMessage({ type, ...input }, deterministicContext(type));
       const result = await validateOsci(envelopeXml, MESSAGE_TYPES[type].schema);
@@ -62,6 +35,57 @@ describe('every OSCI message type is recognised by element name', () => {
     const { envelopeXml } = composeMessage({ type: 'getMessageId', controlBlock: { sequenceNumber: 0, challenge: 'Yw==' }, desiredLanguages: ['de'], orderInner: '' }, deterministicContext('y'));
     expect(() => parseEnvelope(envelopeXml.replace('</soap:Body>', '<osci:exitDialog></osci:exitDialog></soap:Body>'), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ code: '9100' }));
     expect(() => parseEnvelope(envelopeXml.replace('</soap:Header>', '<osci:Bogus></osci:Bogus></soap:Header>'), DEFAULT_LIMITS)).toThrow(expect.objectContaining({ reason: 'ENVELOPE_UNKNOWN_TYPE' }));
+  });
+
+  it('responseToFetchProcessCard: every field of its ProcessCardBundles and InspectionReports is read', async () => {
+    const { envelopeXml } = composeMessage(PROCESS_CARD_RESPONSE, deterministicContext('process-cards'));
+    expect((await validateOsci(envelopeXml, MESSAGE_TYPES.responseToFetchProcessCard.schema)).errors).toEqual([]);
+    const { order } = parseEnvelope(envelopeXml, DEFAULT_LIMITS);
+    expect(order.processCardBundles).toEqual([
+      {
+        messageId: 'msg-42',
+        messageIdBase64: 'bXNnLTQy',
+        recentModification: '2026-03-02T10:15:00+01:00',
+        creation: { kind: 'plain', value: '2026-03-02T10:00:00+01:00' },
+        forwarding: { kind: 'plain', value: '2026-03-02T10:05:00+01:00' },
+        reception: { kind: 'cryptographic', algorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', value: 'TUlJQkFn' },
+        subject: 'Gewerbeanmeldung Müller & Söhne',
+        inspections: [
+          {
+            timestamp: { kind: 'plain', value: '2026-03-02T10:00:01+01:00' },
+            x509SubjectName: 'CN=Alice Signature,O=Demo',
+            x509IssuerName: 'CN=Demo CA',
+            x509SerialNumber: '4711',
+            certType: 'qualified',
+            mathResult: 'ok',
+            offlineResult: 'valid',
+            onlineResults: [{ type: undefined, result: 'ok' }],
+          },
+          {
+            timestamp: { kind: 'cryptographic', algorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', value: 'AAEC' },
+            x509SubjectName: 'CN=Bob Cipher',
+            x509IssuerName: 'CN=Demo CA',
+            x509SerialNumber: '12',
+            certType: 'advanced',
+            mathResult: 'corrupted',
+            offlineResult: 'invalid',
+            onlineResults: [],
+          },
+        ],
+      },
+      {
+        messageId: 'msg-43',
+        messageIdBase64: 'bXNnLTQz',
+        recentModification: '2026-03-03T08:00:00Z',
+        creation: { kind: 'plain', value: '2026-03-03T08:00:00Z' },
+        forwarding: undefined,
+        reception: undefined,
+        subject: undefined,
+        inspections: [],
+      },
+    ]);
+    // The bundles' MessageIds are not the response's own: a response to fetchProcessCard names none.
+    expect(order.messageId).toBeUndefined();
   });
 
   it('a signed message with an RSA-PSS order signature verifies', () => {

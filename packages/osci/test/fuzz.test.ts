@@ -12,7 +12,12 @@ import { parseXml, serializeXml } from '../src/lib/xml.js';
 import { findPart, parseMimeEntity } from '../src/mime/parse.js';
 import { openMessage, type OpenOptions } from '../src/open-message.js';
 import { canonicalize } from '../src/xmldsig/c14n.js';
-import { fuzzRounds, fuzzSeed, mutate, random } from './support/mutate.js';
+import { composeMessage } from '../src/build/compose.js';
+import { deterministicContext } from '../src/build/context.js';
+import { MESSAGE_TYPES } from '../src/soap/message-types.js';
+import { parseEnvelope } from '../src/soap/envelope.js';
+import { COMPOSED_CASES, PROCESS_CARD_RESPONSE } from './support/composed-types.js';
+import { fuzzRounds, fuzzSeed, mutate, mutateStructure, random } from './support/mutate.js';
 import { ADDRESSEE_CIPHER, handMadeAcceptDelivery } from './support/hand-made.js';
 import { observe, streamed } from './support/opening.js';
 import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
@@ -60,6 +65,39 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
     expect(parsed).toBeGreaterThan(100);
   });
 
+  it('parseEnvelope: damaged envelopes of every message type are read or refused with OSCI errors', () => {
+    // Envelopes a postbox client and a passive recipient meet: the hand-composed types (responses with feedback,
+    // ProcessCardBundles with InspectionReports, forward/mediate deliveries …) and the reference library's own
+    // acceptDelivery and storeDelivery.
+    const envelopes = [
+      ...COMPOSED_CASES.map(([type, input]) => ({ name: type, xml: Buffer.from(composeMessage({ type, ...input }, deterministicContext(type)).envelopeXml) })),
+      { name: 'process cards', xml: Buffer.from(composeMessage(PROCESS_CARD_RESPONSE, deterministicContext('process-cards')).envelopeXml) },
+      ...['c-accept-no-transport-enc', 'c-store-no-transport-enc'].map((name) => ({
+        name,
+        xml: findPart(parseMimeEntity(vectorFile(vector(name), 'request.bin'), DEFAULT_LIMITS), 'osci@message')!.body,
+      })),
+    ];
+    const next = random(fuzzSeed(0xe7e1));
+    let read = 0;
+    for (const { name, xml } of envelopes) {
+      expect(parseEnvelope(xml, DEFAULT_LIMITS).messageType, name).toBeDefined();
+      for (let round = 0; round < fuzzRounds(60); round++) {
+        const { bytes, what } = round % 2 === 0 ? mutate(xml, next) : mutateStructure(xml, next);
+        let envelope;
+        try {
+          envelope = parseEnvelope(bytes, DEFAULT_LIMITS);
+        } catch (error) {
+          expectOsciRefusal(error, `${name} round ${round} (${what})`);
+          continue;
+        }
+        read++;
+        expect(Object.hasOwn(MESSAGE_TYPES, envelope.messageType) || envelope.messageType === 'soapFault', `${name} round ${round} (${what})`).toBe(true);
+      }
+    }
+    // Both sides are reached: much damage (in text, in unchecked attributes) leaves an envelope that still reads.
+    expect(read).toBeGreaterThan(50);
+  });
+
   it('the content layer: damaged decrypted ContentContainers give a content error, and both openers agree', () => {
     // What an authenticated sender controls: the plaintext of the ContentContainer it encrypts for the reader.
     const bob = demoKey('bob_cipher_4096');
@@ -93,7 +131,7 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
     const next = random(fuzzSeed(0xc0de));
     const outcomes = new Set<string>();
     for (let round = 0; round < fuzzRounds(100); round++) {
-      const { bytes, what } = mutate(Buffer.from(built.xml), next);
+      const { bytes, what } = round % 2 === 0 ? mutate(Buffer.from(built.xml), next) : mutateStructure(Buffer.from(built.xml), next);
       const raw = message(bytes);
       const verdict = observe(() => openMessage(raw, options)) as { error?: unknown; messageId?: string; content: { error?: { reason: string } } };
       // The transport and the order are intact: the message opens, only its content layer may fail.
@@ -105,6 +143,30 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
       expect(observe(streamed(raw, slice, options).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
     }
     expect(outcomes.size, [...outcomes].join(', ')).toBeGreaterThan(1);
+  });
+
+  it('signed envelopes with a damaged structure (elements removed, doubled, emptied, renamed) are refused, and both openers agree', () => {
+    // What signature wrapping plays with: the reference library's signed order, reshaped while staying well-formed.
+    const c = vector('c-accept-no-transport-enc');
+    const raw = vectorFile(c, 'request.bin');
+    const envelope = findPart(parseMimeEntity(raw, DEFAULT_LIMITS), 'osci@message')!.body;
+    const at = raw.indexOf(envelope);
+    const options: OpenOptions = { keys: recipientKeys(c), trust: demoTrust(), allowUnencrypted: true, now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
+    const next = random(fuzzSeed(0x5a1d));
+    const refusals = new Set<string>();
+    for (let round = 0; round < fuzzRounds(120); round++) {
+      const { bytes, what } = mutateStructure(envelope, next);
+      const damaged = Buffer.concat([raw.subarray(0, at), bytes, raw.subarray(at + envelope.length)]);
+      const verdict = observe(() => openMessage(damaged, options));
+      const error = (verdict as { error?: { name: string; reason: string } }).error;
+      if (error) {
+        expectOsciRefusal(error, `round ${round} (${what})`);
+        refusals.add(error.reason);
+      }
+      const slice = 1 + Math.floor(next() * 8192);
+      expect(observe(streamed(damaged, slice, options).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
+    }
+    expect(refusals.size, [...refusals].join(', ')).toBeGreaterThan(2);
   });
 
   const trust = demoTrust();
