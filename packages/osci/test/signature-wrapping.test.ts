@@ -5,6 +5,10 @@ import { openTransport } from '../src/transport/open-transport.js';
 import { buildMimeEntity, type MimePartInput } from '../src/mime/build.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { TrustStore } from '../src/pki/trust.js';
+import { signDocument } from '../src/build/signer.js';
+import { collectIds, parseXml, type Element } from '../src/lib/xml.js';
+import { NS } from '../src/lib/namespaces.js';
+import { verifySignature } from '../src/xmldsig/verify.js';
 import { demoCertificate, demoKey, demoTrust } from './support/vectors.js';
 
 const bob = demoKey('bob_cipher_4096');
@@ -99,5 +103,50 @@ describe('signature wrapping and certificate substitution', () => {
 
   it('expired-at-verification-time: certificates are checked against the clock', () => {
     expect(() => openMessage(delivery(), { keys: [bob], trust: demoTrust(), now: new Date('2040-01-01T00:00:00Z') })).toThrow(expect.objectContaining({ reason: 'CERTIFICATE_EXPIRED' }));
+  });
+
+  /** A document with nested and disjoint elements that carry Ids, signed by dave over the given Ids. */
+  function signedTestDocument(references: string[]) {
+    const signer = demoKey('dave_signature_4096');
+    const certificate = `<c:Cert xmlns:c="urn:test" Id="cert"><ds:X509Data xmlns:ds="${NS.ds}"><ds:X509Certificate>${signer.certificate.raw.toString('base64')}</ds:X509Certificate></ds:X509Data></c:Cert>`;
+    let nested = 'payload';
+    for (let i = 8; i >= 1; i--) nested = `<c:Level xmlns:c="urn:test" Id="level${i}">${nested}</c:Level>`;
+    const xml = `<c:Doc xmlns:c="urn:test">${certificate}${nested}<c:Other Id="other">x</c:Other><!--SIG--></c:Doc>`;
+    const signed = signDocument(xml, '<!--SIG-->', (sig) => sig.replace('<ds:Signature>', `<ds:Signature xmlns:ds="${NS.ds}">`), references.map((id) => ({ kind: 'c14n' as const, id })), {
+      identity: signer,
+      certificateId: 'cert',
+    });
+    const doc = parseXml(signed, DEFAULT_LIMITS);
+    const ids = collectIds(doc.documentElement!);
+    return {
+      signature: doc.documentElement!.getElementsByTagNameNS(NS.ds, 'Signature')[0]!,
+      context: { ids, digestCid: () => undefined, resolveCertificateElement: (id: string) => ids.get(id), maxReferences: 100 },
+    };
+  }
+
+  it('nested-references: a SignedInfo whose referenced elements lie one inside the other is refused before any digest', () => {
+    // Each reference is canonicalized on its own: nested targets would multiply the work by the number of references.
+    const verify = (ids: string[]) => {
+      const { signature, context } = signedTestDocument(ids);
+      return verifySignature(signature, context);
+    };
+    // Disjoint elements verify.
+    expect(verify(['level1', 'other'])).toMatchObject({ valid: true, problems: [] });
+    // Nested ones do not, even though every digest would match, and no reference is digested.
+    const nestedResult = verify(['level1', 'level2', 'level3', 'level8', 'other']);
+    expect(nestedResult.valid).toBe(false);
+    expect(nestedResult.problems).toEqual([expect.stringMatching(/^reference #level2 lies inside the element of reference #level1: signed elements must not overlap$/)]);
+    expect(nestedResult.references).toEqual([]);
+  });
+
+  it('many-signatures-over-one-element: signatures of one document share their digests, each element is canonicalized once', () => {
+    const { signature, context } = signedTestDocument(['level1', 'other']);
+    const digests = new Map<Element, Map<string, Buffer>>();
+    expect(verifySignature(signature, { ...context, digests })).toMatchObject({ valid: true });
+    expect([...digests.keys()].map((e) => e.getAttribute('Id'))).toEqual(['level1', 'other']);
+    // The next signature takes the digests from the map instead of computing them again: planted wrong ones show it.
+    for (const entries of digests.values()) for (const key of entries.keys()) entries.set(key, Buffer.alloc(32));
+    expect(verifySignature(signature, { ...context, digests }).problems).toEqual(['reference #level1: digest mismatch', 'reference #other: digest mismatch']);
+    expect(verifySignature(signature, context)).toMatchObject({ valid: true });
   });
 });

@@ -217,8 +217,10 @@ function readContainer(el: Element, ids: ReadonlyMap<string, Element>, ctx: Ctx,
   for (const c of contentEls) contents.push(readContent(c, ids, ctx, depth, attachmentKeys, wanted));
   contents.push(...nested);
 
+  const digests = new Map<Element, Map<string, Buffer>>();
   const verifications = signatures.map((sig) =>
     verifySignature(sig, {
+      digests,
       ids,
       digestCid: (cid, method) => attachmentPlaintext(cid, ctx, attachmentKeys, new Set([method]))?.digests.get(method),
       resolveCertificateElement: (id) => ctx.envelope.certificates.find((c) => c.id === id)?.element,
