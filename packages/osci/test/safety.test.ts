@@ -3,6 +3,14 @@ import { decodeBase64Text, parseXml } from '../src/lib/xml.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { openMessage } from '../src/open-message.js';
 import { buildMimeEntity } from '../src/mime/build.js';
+import { randomBytes } from 'node:crypto';
+import { certificateId } from '../src/build/certificates.js';
+import { buildContainer, gcmMethod, IdSequence, oaepMethod } from '../src/build/content.js';
+import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
+import { base64Lines } from '../src/build/xml-writer.js';
+import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
+import { wrapKey } from '../src/xmlenc/algorithms/key-transport.js';
+import { ADDRESSEE_CIPHER, handMadeAcceptDelivery } from './support/hand-made.js';
 import { demoKey, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
 
 const wrap = (xml: string) =>
@@ -87,5 +95,33 @@ describe('base64 element text', () => {
     expect(() => decodeBase64Text(text, 'CipherValue')).toThrow(
       expect.objectContaining({ code: '9100', reason: 'ENVELOPE_INVALID', message: expect.stringContaining('CipherValue is not valid base64') }),
     );
+  });
+
+});
+
+describe('content-layer bounds', () => {
+  it('bounds the content keys decrypted with a private key per message; a key that occurs again counts once', () => {
+    const bob = demoKey('bob_cipher_4096');
+    const container = (n: number) => buildContainer({ contents: [{ kind: 'base64', data: Buffer.from(`Teil ${n}`) }] }, new IdSequence(), DEFAULT_BUILD_CONTEXT).xml;
+    const encryptedData = (n: number, key: Buffer, wrapped: Buffer) =>
+      `<xenc:EncryptedData Id="encdata_${n}" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
+      `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
+      `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapped)}</xenc:CipherValue></xenc:CipherData>` +
+      `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), Buffer.from(container(n))))}` +
+      `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
+    const delivery = (keys: Buffer[]) => {
+      const wrapped = new Map(keys.map((k) => [k, wrapKey(bob.certificate.publicKey, k)]));
+      return handMadeAcceptDelivery({ messageId: 'many-keys', contentPackage: keys.map((k, n) => encryptedData(n, k, wrapped.get(k)!)).join(''), attachments: [] });
+    };
+    const open = (raw: Buffer, maxContentKeys: number) => openMessage(raw, { keys: [bob], limits: { maxContentKeys } }).content;
+
+    const three = delivery([randomBytes(32), randomBytes(32), randomBytes(32)]);
+    expect(open(three, 3)).toMatchObject({ ok: true, layer: { containers: [{}, {}, {}] } });
+    const refused = open(three, 2);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.error).toMatchObject({ reason: 'INPUT_TOO_LARGE', code: '9100', message: expect.stringContaining('more than 2 content keys') });
+    // Three containers under one key, wrapped once: one private-key operation.
+    const shared = randomBytes(32);
+    expect(open(delivery([shared, shared, shared]), 1)).toMatchObject({ ok: true, layer: { containers: [{}, {}, {}] } });
   });
 });

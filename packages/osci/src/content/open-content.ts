@@ -108,7 +108,7 @@ export function openContentLayer(envelope: OsciEnvelope, inner: MimeEntity, opti
   const containers: OpenedContainer[] = [];
   const pkg = envelope.contentPackage;
   if (!pkg) return { containers, attachments: [] };
-  const ctx: Ctx = { envelope, inner, options, attachments };
+  const ctx: Ctx = { envelope, inner, options, attachments, keys: options.keyMemo ?? new Map(), unwrapped: { count: 0 } };
   for (const el of elementChildren(pkg)) {
     if (is(el, NS.xenc, 'EncryptedData')) containers.push(decryptContainer(el, ctx, 1));
     else if (is(el, NS.osci, 'ContentContainer')) containers.push(readContainer(el, envelope.ids, ctx, 1, undefined));
@@ -134,6 +134,10 @@ interface Ctx {
   readonly inner: MimeEntity;
   readonly options: ContentOptions;
   readonly attachments: Map<string, OpenedAttachment>;
+  /** Content keys decrypted so far, by reader, algorithm and wrapped key (the caller's memo if it passed one). */
+  readonly keys: Map<string, Buffer>;
+  /** Private-key operations for content keys so far (bounded by `limits.maxContentKeys`). */
+  readonly unwrapped: { count: number };
 }
 
 function decryptContainer(el: Element, ctx: Ctx, depth: number): OpenedContainer {
@@ -159,7 +163,6 @@ function decryptContainer(el: Element, ctx: Ctx, depth: number): OpenedContainer
 
 function contentKey(info: EncryptedDataInfo, ctx: Ctx): { key: Buffer; keyTransport: string } {
   if (info.mgmtKey) return { key: info.mgmtKey, keyTransport: 'MgmtData' };
-  const memo = ctx.options.keyMemo;
   for (const ek of info.encryptedKeys) {
     let der: Buffer | undefined;
     if (ek.recipient.kind === 'certificate') der = ek.recipient.der;
@@ -174,8 +177,14 @@ function contentKey(info: EncryptedDataInfo, ctx: Ctx): { key: Buffer; keyTransp
       throw new OsciError('ALGORITHM_LEGACY_REFUSED', `content uses ${info.algorithm.uri} / ${ek.transport.algorithm}; enable legacy algorithms to accept it`);
     }
     const memoKey = `${identity.certificateSha256}:${ek.transport.algorithm}:${ek.cipherValue.toString('base64')}`;
-    const key = memo?.get(memoKey) ?? unwrapKey(ek.transport, identity, ek.cipherValue, 'CONTENT_DECRYPT_FAILED');
-    memo?.set(memoKey, key);
+    let key = ctx.keys.get(memoKey);
+    if (!key) {
+      if (++ctx.unwrapped.count > ctx.options.limits.maxContentKeys) {
+        throw new OsciError('INPUT_TOO_LARGE', `the content layer needs more than ${ctx.options.limits.maxContentKeys} content keys decrypted`);
+      }
+      key = unwrapKey(ek.transport, identity, ek.cipherValue, 'CONTENT_DECRYPT_FAILED');
+      ctx.keys.set(memoKey, key);
+    }
     if (key.length !== info.algorithm.keyBytes) throw new OsciError('CONTENT_DECRYPT_FAILED', 'the unwrapped content key has the wrong length');
     return { key, keyTransport: ek.transport.algorithm };
   }

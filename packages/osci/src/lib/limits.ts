@@ -23,6 +23,12 @@ export interface OsciLimits {
   readonly maxSignatureReferences: number;
   /** Nesting depth of ContentContainers. */
   readonly maxContainerDepth: number;
+  /**
+   * Content keys decrypted with a private key in one message (one RSA operation each: per EncryptedData for us
+   * without MgmtData, a key that occurs again counts once). Each costs milliseconds for ≈ 700 bytes of input, so
+   * without this bound a content layer of many small encrypted containers could keep a core busy for minutes.
+   */
+  readonly maxContentKeys: number;
 }
 
 export const DEFAULT_LIMITS: OsciLimits = Object.freeze({
@@ -34,6 +40,7 @@ export const DEFAULT_LIMITS: OsciLimits = Object.freeze({
   maxXmlNamespaceDeclarations: 256,
   maxSignatureReferences: 1000,
   maxContainerDepth: 8,
+  maxContentKeys: 1000,
 });
 
 export function resolveLimits(partial?: Partial<OsciLimits>): OsciLimits {
