@@ -305,3 +305,39 @@ describe('MessageStreamOpener on parts with an unsupported Content-Transfer-Enco
     sameVerdict(bytes, 'MIME_MALFORMED');
   });
 });
+
+describe('an attachment two ContentContainers read with different digest methods', () => {
+  // Container 1 refers to a.bin; container 2 too, and its signature asks for a SHA-512 digest of it. (The signature
+  // itself does not verify — the sink's bytes are what is checked here.)
+  const data = randomBytes(100_000);
+  const sha512Reference =
+    `<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>` +
+    `<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="cid:a.bin">` +
+    `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha512"/><ds:DigestValue>${createHash('sha512').update(data).digest('base64')}</ds:DigestValue>` +
+    `</ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>`;
+  const bytes = handMadeAcceptDelivery({
+    messageId: 'two-readers-of-one-attachment',
+    contentPackage:
+      `<osci:ContentContainer Id="c1"><osci:Content href="cid:a.bin"/></osci:ContentContainer>` +
+      `<osci:ContentContainer Id="c2">${sha512Reference}<osci:Content href="cid:a.bin"/></osci:ContentContainer>`,
+    attachments: [{ contentId: 'a.bin', contentType: 'application/octet-stream', body: data }],
+  });
+  const bob = demoKey('bob_cipher_4096');
+
+  it('reaches the sink exactly once, whole, from both openers', () => {
+    for (const open of [
+      (o: OpenOptions) => openMessage(Buffer.from(bytes), o),
+      (o: OpenOptions) => {
+        const opener = new MessageStreamOpener(o);
+        for (let at = 0; at < bytes.length; at += 4096) opener.push(bytes.subarray(at, at + 4096));
+        return opener.finish();
+      },
+    ]) {
+      const received: Buffer[] = [];
+      const opened = open({ keys: [bob], retainAttachments: false, onAttachmentData: (_id, chunk) => received.push(Buffer.from(chunk)) });
+      expect(Buffer.concat(received).length).toBe(data.length);
+      expect(Buffer.concat(received).equals(data)).toBe(true);
+      expect(opened.content.ok).toBe(false); // the made-up signature value
+    }
+  });
+});

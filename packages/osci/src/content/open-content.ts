@@ -296,21 +296,32 @@ function attachmentPlaintext(refId: string, ctx: Ctx, keys: Map<string, Encrypte
   const info = keys.get(refId);
   if (info?.algorithm.legacy && !ctx.options.allowLegacyAlgorithms) throw new OsciError('ALGORITHM_LEGACY_REFUSED', `attachment ${refId} uses ${info.algorithm.uri}`);
   const methods = new Set([...digestMethods, ...(known?.digests.keys() ?? [])]);
-  const record = processAttachment(refId, part.headers.mediaType ?? 'application/octet-stream', part.body, info, methods, ctx);
+  // Read before without keeping its plaintext, and now wanted with a further digest method: one more pass, which
+  // hashes only — the sink has had the plaintext already.
+  const record = processAttachment(refId, part.headers.mediaType ?? 'application/octet-stream', part.body, info, methods, ctx, known === undefined);
   ctx.attachments.set(refId, record);
   return record;
 }
 
 /**
  * One pass over an attachment: decrypt slice by slice, hash every slice (SHA-256 for the report plus the digests
- * content signatures ask for), and retain the plaintext and/or hand it to `onAttachmentData`.
+ * content signatures ask for), and retain the plaintext and/or hand it to `onAttachmentData` (unless `toSink` is
+ * false: a further pass over an attachment the sink has had).
  */
-function processAttachment(refId: string, contentType: string, body: Buffer, info: EncryptedDataInfo | undefined, digestMethods: ReadonlySet<string>, ctx: Ctx): OpenedAttachment {
+function processAttachment(
+  refId: string,
+  contentType: string,
+  body: Buffer,
+  info: EncryptedDataInfo | undefined,
+  digestMethods: ReadonlySet<string>,
+  ctx: Ctx,
+  toSink = true,
+): OpenedAttachment {
   const report = createHash('sha256');
   const hashes = new Map<string, Hash>();
   for (const method of digestMethods) if (method !== DIGEST_SHA256) hashes.set(method, createHash(digestHash(method)));
   const retain = ctx.options.retainAttachments ?? true;
-  const onData = ctx.options.onAttachmentData;
+  const onData = toSink ? ctx.options.onAttachmentData : undefined;
   const key = info ? contentKey(info, ctx).key : undefined;
   const expected = info ? info.algorithm.plaintextLength(body.length, info.ivLength) : body.length;
   // In place: plaintext slice k goes where ciphertext slice k began, behind the slice being read (or, unencrypted,
