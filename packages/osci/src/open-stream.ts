@@ -20,7 +20,7 @@ import {
   type PreparedTransport,
 } from './transport/open-transport.js';
 import type { StreamDecryptor } from './xmlenc/algorithms/symmetric.js';
-import { DIGEST_SHA256, digestHash } from './xmldsig/algorithms.js';
+import { DIGEST_SHA256, digestHash, isDigestMethod } from './xmldsig/algorithms.js';
 
 /** Options of {@link MessageStreamOpener}: those of openMessage; attachments are never retained, only streamed. */
 export type StreamOpenOptions = Omit<OpenOptions, 'consumeInput' | 'retainAttachments'>;
@@ -308,8 +308,10 @@ class InnerEntity {
       orderDigest: (cid, method) => this.#orderDigests.get(cid)?.get(method),
       keyMemo: this.#keyMemo,
       resolveAttachment: (request) => {
-        // As openMessage: no part, no attachment; for a part, its key first (the layer's key errors).
+        // As openMessage: no part, no attachment; for a part, an unsupported digest method first, then its key (the
+        // layer's own errors).
         if (!this.#parts.some((p) => p.contentId === request.refId)) return undefined;
+        for (const method of request.digestMethods) digestHash(method);
         request.key();
         const streamed = this.#attachments.get(request.refId);
         if (streamed instanceof OsciError) throw streamed;
@@ -345,7 +347,10 @@ class InnerEntity {
     const need = this.#needs.get(refId);
     if (!this.#envelope || need?.keyFailed) return { refId, headers, base64, orderHashes, content: undefined };
     const hashes = new Map<string, Hash>();
-    for (const method of need?.methods ?? []) if (method !== DIGEST_SHA256) hashes.set(method, createHash(digestHash(method)));
+    for (const method of need?.methods ?? []) {
+      if (method === DIGEST_SHA256 || !isDigestMethod(method)) continue; // an unsupported one fails the content layer in `finish`
+      hashes.set(method, createHash(digestHash(method)));
+    }
     const decryptor = need?.encryption && need.key ? need.encryption.algorithm.createDecryptor(need.key, need.encryption.ivLength) : undefined;
     return {
       refId,
@@ -445,11 +450,7 @@ class InnerEntity {
         const uri = ref.getAttribute('URI') ?? '';
         const method = ref.getElementsByTagNameNS(NS.ds, 'DigestMethod')[0]?.getAttribute('Algorithm');
         if (!uri.startsWith('cid:') || !method) continue;
-        try {
-          digestHash(method);
-        } catch {
-          continue; // verifySignature reports the algorithm
-        }
+        if (!isDigestMethod(method)) continue; // verifySignature reports the algorithm
         const cid = uri.slice(4);
         this.#orderMethods.set(cid, (this.#orderMethods.get(cid) ?? new Set()).add(method));
       }

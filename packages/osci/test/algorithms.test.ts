@@ -28,6 +28,15 @@ describe('signature algorithms', () => {
     },
   );
 
+  it('looks algorithm URIs up among its own entries only: "constructor", "__proto__" … are unsupported, not Object members', () => {
+    for (const uri of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(() => digest(uri, 'x'), uri).toThrow(expect.objectContaining({ reason: 'SIGNATURE_ALGORITHM_UNSUPPORTED' }));
+      expect(() => signatureAlgorithm(uri), uri).toThrow(expect.objectContaining({ reason: 'SIGNATURE_ALGORITHM_UNSUPPORTED' }));
+      expect(() => symmetricAlgorithm(uri), uri).toThrow(expect.objectContaining({ reason: 'ALGORITHM_UNSUPPORTED' }));
+      expect(() => oaepHash({ algorithm: RSA_OAEP, digestMethod: uri, mgf: uri }), uri).toThrow(expect.objectContaining({ reason: 'ALGORITHM_UNSUPPORTED' }));
+    }
+  });
+
   it('refuses SHA-1 signatures and digests (removed by OSCI Korrigenda)', () => {
     expect(() => signatureAlgorithm('http://www.w3.org/2000/09/xmldsig#rsa-sha1')).toThrow(expect.objectContaining({ reason: 'SIGNATURE_ALGORITHM_UNSUPPORTED' }));
     expect(() => digest('http://www.w3.org/2000/09/xmldsig#sha1', 'x')).toThrow(expect.objectContaining({ reason: 'SIGNATURE_ALGORITHM_UNSUPPORTED' }));

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { certificateId } from '../src/build/certificates.js';
 import { buildContainer, gcmMethod, IdSequence, oaepMethod } from '../src/build/content.js';
@@ -101,8 +101,10 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
   it('the content layer: damaged decrypted ContentContainers give a content error, and both openers agree', () => {
     // What an authenticated sender controls: the plaintext of the ContentContainer it encrypts for the reader.
     const bob = demoKey('bob_cipher_4096');
+    const author = { role: 'SignatureCertificateOriginator' as const, certificate: demoKey('alice_signature_4096').certificate };
     const built = buildContainer(
       {
+        author: { identity: demoKey('alice_signature_4096'), certificateId: certificateId(author) },
         contents: [
           { kind: 'xml', xml: '<antrag xmlns="urn:example:antrag"><name>Grüße &amp; Co</name><![CDATA[<roh>]]></antrag>' },
           { kind: 'base64', data: Buffer.from('{"antrag":true}') },
@@ -120,12 +122,13 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
         `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapKey(bob.certificate.publicKey, key))}</xenc:CipherValue></xenc:CipherData>` +
         `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), container))}` +
         `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
-      return handMadeAcceptDelivery({ messageId: 'fuzz-content', contentPackage: encryptedData, attachments: built.attachments });
+      return handMadeAcceptDelivery({ messageId: 'fuzz-content', contentPackage: encryptedData, attachments: built.attachments, nonIntermediaryCertificates: [author] });
     };
     const options: OpenOptions = { keys: [bob], now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
     // The untouched container opens.
     expect(observe(() => openMessage(message(Buffer.from(built.xml)), options))).toMatchObject({
       messageId: 'fuzz-content',
+      signatures: [{ scope: 'order', valid: true }, { scope: 'content', valid: true }],
       content: { containers: expect.any(String) },
     });
     const next = random(fuzzSeed(0xc0de));
@@ -133,14 +136,27 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
     for (let round = 0; round < fuzzRounds(100); round++) {
       const { bytes, what } = round % 2 === 0 ? mutate(Buffer.from(built.xml), next) : mutateStructure(Buffer.from(built.xml), next);
       const raw = message(bytes);
-      const verdict = observe(() => openMessage(raw, options)) as { error?: unknown; messageId?: string; content: { error?: { reason: string } } };
+      const sunk = new Map<string, Buffer[]>();
+      const verdict = observe(() => openMessage(raw, { ...options, onAttachmentData: (refId, chunk) => sunk.set(refId, [...(sunk.get(refId) ?? []), Buffer.from(chunk)]) })) as {
+        error?: unknown;
+        messageId?: string;
+        content: { error?: { reason: string }; attachments?: Array<{ refId: string; size: number; sha256: string }> };
+      };
       // The transport and the order are intact: the message opens, only its content layer may fail.
       expect(verdict.error, `round ${round} (${what})`).toBeUndefined();
       expect(verdict.messageId).toBe('fuzz-content');
       if (verdict.content.error) expect(KNOWN_REASONS.has(verdict.content.error.reason), `round ${round} (${what})`).toBe(true);
       outcomes.add(verdict.content.error?.reason ?? 'opened');
       const slice = 1 + Math.floor(next() * 8192);
-      expect(observe(streamed(raw, slice, options).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
+      const streamedSunk = new Map<string, Buffer[]>();
+      expect(observe(streamed(raw, slice, options, streamedSunk).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
+      // Where the content opened, each opener handed every attachment's plaintext to the sink exactly once.
+      const sinkDigests = (m: Map<string, Buffer[]>) => [...m].map(([refId, chunks]) => ({ refId, sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex') }));
+      const reported = verdict.content.attachments?.filter((a) => a.size > 0).map((a) => ({ refId: a.refId, sha256: a.sha256 }));
+      if (!verdict.content.error) {
+        expect(sinkDigests(sunk), `round ${round} (${what})`).toEqual(reported);
+        expect(sinkDigests(streamedSunk), `round ${round} (${what}), slices of ${slice}`).toEqual(reported);
+      }
     }
     expect(outcomes.size, [...outcomes].join(', ')).toBeGreaterThan(1);
   });

@@ -306,15 +306,22 @@ describe('MessageStreamOpener on parts with an unsupported Content-Transfer-Enco
   });
 });
 
+
+/** A ds:Signature with one reference to attachment `refId` by `digestMethod`; its SignatureValue does not verify. */
+function unverifiedSignatureOver(refId: string, digestMethod: string, digestValue: Buffer): string {
+  return (
+    `<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>` +
+    `<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="cid:${refId}">` +
+    `<ds:DigestMethod Algorithm="${digestMethod}"/><ds:DigestValue>${digestValue.toString('base64')}</ds:DigestValue>` +
+    `</ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>`
+  );
+}
+
 describe('an attachment two ContentContainers read with different digest methods', () => {
   // Container 1 refers to a.bin; container 2 too, and its signature asks for a SHA-512 digest of it. (The signature
   // itself does not verify — the sink's bytes are what is checked here.)
   const data = randomBytes(100_000);
-  const sha512Reference =
-    `<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>` +
-    `<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="cid:a.bin">` +
-    `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha512"/><ds:DigestValue>${createHash('sha512').update(data).digest('base64')}</ds:DigestValue>` +
-    `</ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>`;
+  const sha512Reference = unverifiedSignatureOver('a.bin', 'http://www.w3.org/2001/04/xmlenc#sha512', createHash('sha512').update(data).digest());
   const bytes = handMadeAcceptDelivery({
     messageId: 'two-readers-of-one-attachment',
     contentPackage:
@@ -339,5 +346,21 @@ describe('an attachment two ContentContainers read with different digest methods
       expect(Buffer.concat(received).equals(data)).toBe(true);
       expect(opened.content.ok).toBe(false); // the made-up signature value
     }
+  });
+});
+
+describe('a content signature over an attachment with a digest method OSCI no longer allows (found by fuzzing)', () => {
+  it('fails the content layer in both openers alike; the streaming opener used to refuse the whole message', () => {
+    const data = randomBytes(50_000);
+    const sha1Reference = unverifiedSignatureOver('a.bin', 'http://www.w3.org/2000/09/xmldsig#sha1', createHash('sha1').update(data).digest());
+    const bytes = handMadeAcceptDelivery({
+      messageId: 'sha1-content-digest',
+      contentPackage: `<osci:ContentContainer Id="c1">${sha1Reference}<osci:Content href="cid:a.bin"/></osci:ContentContainer>`,
+      attachments: [{ contentId: 'a.bin', contentType: 'application/octet-stream', body: data }],
+    });
+    const options: OpenOptions = { keys: [demoKey('bob_cipher_4096')], retainAttachments: false };
+    const expected = observe(() => openMessage(Buffer.from(bytes), options));
+    expect(expected).toMatchObject({ messageId: 'sha1-content-digest', content: { error: { reason: 'SIGNATURE_ALGORITHM_UNSUPPORTED' } } });
+    for (const slice of [1000, 4096, bytes.length]) expect(observe(streamed(bytes, slice, options).opened), `slice ${slice}`).toEqual(expected);
   });
 });

@@ -12,8 +12,13 @@ const DIGESTS: Record<string, string> = {
 
 export const DIGEST_SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 
+/** Whether `uri` names a digest algorithm OSCI 1.2 allows. */
+export function isDigestMethod(uri: string): boolean {
+  return Object.hasOwn(DIGESTS, uri);
+}
+
 export function digestHash(uri: string): string {
-  const hash = DIGESTS[uri];
+  const hash = isDigestMethod(uri) ? DIGESTS[uri] : undefined; // own keys only: not "constructor" …
   if (!hash) throw new OsciError('SIGNATURE_ALGORITHM_UNSUPPORTED', `digest algorithm ${uri} is not allowed`);
   return hash;
 }

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { certificateId } from '../../src/build/certificates.js';
 import { composeMessage } from '../../src/build/compose.js';
 import { DEFAULT_BUILD_CONTEXT } from '../../src/build/context.js';
@@ -16,6 +17,8 @@ export function handMadeAcceptDelivery(input: {
   readonly messageId: string;
   readonly contentPackage: string;
   readonly attachments: readonly MimePartInput[];
+  /** Certificate entries the order header carries besides the addressee's cipher certificate (e.g. a content author's). */
+  readonly nonIntermediaryCertificates?: ReadonlyArray<{ readonly role: 'SignatureCertificateOriginator'; readonly certificate: X509Certificate }>;
 }): Buffer {
   const signer = { role: 'SignatureCertificateIntermediary' as const, certificate: INTERMEDIARY.signature.certificate };
   return Buffer.concat(
@@ -29,7 +32,7 @@ export function handMadeAcceptDelivery(input: {
           `<osci:ProcessCard RecentModification="2026-01-01T00:00:00Z"><osci:Creation><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Creation>` +
           `<osci:Forwarding><osci:Plain>2026-01-01T00:00:00Z</osci:Plain></osci:Forwarding></osci:ProcessCard><osci:InspectionReport/></osci:ProcessCardBundle>`,
         intermediaryCertificates: [{ role: 'CipherCertificateIntermediary', certificate: INTERMEDIARY.cipherCertificate }, signer],
-        nonIntermediaryCertificates: [ADDRESSEE_CIPHER],
+        nonIntermediaryCertificates: [ADDRESSEE_CIPHER, ...(input.nonIntermediaryCertificates ?? [])],
         contentPackage: input.contentPackage,
         attachments: input.attachments,
         transportRecipient: ADDRESSEE_CIPHER.certificate,

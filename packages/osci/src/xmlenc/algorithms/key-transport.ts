@@ -35,9 +35,10 @@ export function isLegacyKeyTransport(algorithm: string): boolean {
 /** The OAEP hash a key transport method resolves to (digest and MGF1 must agree: Node uses one hash for both). */
 export function oaepHash(params: KeyTransportParams): string {
   const defaultDigest = 'sha1';
-  const digest = params.digestMethod ? DIGESTS[params.digestMethod] : defaultDigest;
+  // Own keys only: an algorithm URI such as "constructor" must not find Object's members.
+  const digest = params.digestMethod ? (Object.hasOwn(DIGESTS, params.digestMethod) ? DIGESTS[params.digestMethod] : undefined) : defaultDigest;
   if (!digest) throw new OsciError('ALGORITHM_UNSUPPORTED', `OAEP digest ${params.digestMethod} is not supported`);
-  const mgf = params.algorithm === RSA_OAEP_MGF1P ? 'sha1' : params.mgf ? MGFS[params.mgf] : 'sha1';
+  const mgf = params.algorithm === RSA_OAEP_MGF1P ? 'sha1' : params.mgf ? (Object.hasOwn(MGFS, params.mgf) ? MGFS[params.mgf] : undefined) : 'sha1';
   if (!mgf) throw new OsciError('ALGORITHM_UNSUPPORTED', `OAEP mask generation ${params.mgf} is not supported`);
   if (mgf !== digest) throw new OsciError('ALGORITHM_UNSUPPORTED', `OAEP with digest ${digest} and MGF1-${mgf} is not supported`);
   return digest;
