@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { certificateId } from '../src/build/certificates.js';
 import { buildContainer, gcmMethod, IdSequence, oaepMethod } from '../src/build/content.js';
 import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
-import { base64Lines } from '../src/build/xml-writer.js';
+import { base64Lines, NS_DECLS } from '../src/build/xml-writer.js';
 import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
 import { wrapKey } from '../src/xmlenc/algorithms/key-transport.js';
 import { OSCI_ERROR_REASONS } from '../src/lib/errors.js';
@@ -98,68 +98,93 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
     expect(read).toBeGreaterThan(50);
   });
 
-  it('the content layer: damaged decrypted ContentContainers give a content error, and both openers agree', () => {
-    // What an authenticated sender controls: the plaintext of the ContentContainer it encrypts for the reader.
-    const bob = demoKey('bob_cipher_4096');
-    const author = { role: 'SignatureCertificateOriginator' as const, certificate: demoKey('alice_signature_4096').certificate };
-    const built = buildContainer(
-      {
-        author: { identity: demoKey('alice_signature_4096'), certificateId: certificateId(author) },
-        contents: [
-          { kind: 'xml', xml: '<antrag xmlns="urn:example:antrag"><name>Grüße &amp; Co</name><![CDATA[<roh>]]></antrag>' },
-          { kind: 'base64', data: Buffer.from('{"antrag":true}') },
-          { kind: 'attachment', refId: 'anlage.bin', data: randomBytes(2048) },
-        ],
-      },
-      new IdSequence(),
-      DEFAULT_BUILD_CONTEXT,
-    );
-    const message = (container: Buffer) => {
-      const key = randomBytes(32);
-      const encryptedData =
-        `<xenc:EncryptedData Id="encdata_fuzz" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
-        `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
-        `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapKey(bob.certificate.publicKey, key))}</xenc:CipherValue></xenc:CipherData>` +
-        `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), container))}` +
-        `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
-      return handMadeAcceptDelivery({ messageId: 'fuzz-content', contentPackage: encryptedData, attachments: built.attachments, nonIntermediaryCertificates: [author] });
-    };
-    const options: OpenOptions = { keys: [bob], now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
-    // The untouched container opens.
-    expect(observe(() => openMessage(message(Buffer.from(built.xml)), options))).toMatchObject({
-      messageId: 'fuzz-content',
-      signatures: [{ scope: 'order', valid: true }, { scope: 'content', valid: true }],
-      content: { containers: expect.any(String) },
-    });
-    const next = random(fuzzSeed(0xc0de));
-    const outcomes = new Set<string>();
-    for (let round = 0; round < fuzzRounds(100); round++) {
-      const { bytes, what } = round % 2 === 0 ? mutate(Buffer.from(built.xml), next) : mutateStructure(Buffer.from(built.xml), next);
-      const raw = message(bytes);
-      const sunk = new Map<string, Buffer[]>();
-      const verdict = observe(() => openMessage(raw, { ...options, onAttachmentData: (refId, chunk) => sunk.set(refId, [...(sunk.get(refId) ?? []), Buffer.from(chunk)]) })) as {
-        error?: unknown;
-        messageId?: string;
-        content: { error?: { reason: string }; attachments?: Array<{ refId: string; size: number; sha256: string }> };
+  // The container as built (flat), and nested in an outer container that also refers to an attachment of its own.
+  for (const shape of ['flat', 'nested'] as const) {
+    it(`the content layer (${shape}): damaged decrypted ContentContainers give a content error, and both openers agree`, () => {
+      // What an authenticated sender controls: the plaintext of the ContentContainer it encrypts for the reader.
+      const bob = demoKey('bob_cipher_4096');
+      const author = { role: 'SignatureCertificateOriginator' as const, certificate: demoKey('alice_signature_4096').certificate };
+      const built = buildContainer(
+        {
+          author: { identity: demoKey('alice_signature_4096'), certificateId: certificateId(author) },
+          contents: [
+            { kind: 'xml', xml: '<antrag xmlns="urn:example:antrag"><name>Grüße &amp; Co</name><![CDATA[<roh>]]></antrag>' },
+            { kind: 'base64', data: Buffer.from('{"antrag":true}') },
+            { kind: 'attachment', refId: 'anlage.bin', data: randomBytes(2048) },
+          ],
+        },
+        new IdSequence(),
+        DEFAULT_BUILD_CONTEXT,
+      );
+      const outerPart = { contentId: 'outer.bin', contentType: 'application/octet-stream', body: randomBytes(1500) };
+      const plaintext =
+        shape === 'flat'
+          ? built.xml
+          : `<osci:ContentContainer ${NS_DECLS} Id="outer"><osci:Content Id="nest">${built.xml}</osci:Content><osci:Content href="cid:outer.bin"></osci:Content></osci:ContentContainer>`;
+      const message = (container: Buffer) => {
+        const key = randomBytes(32);
+        const encryptedData =
+          `<xenc:EncryptedData Id="encdata_fuzz" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
+          `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
+          `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapKey(bob.certificate.publicKey, key))}</xenc:CipherValue></xenc:CipherData>` +
+          `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), container))}` +
+          `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
+        return handMadeAcceptDelivery({
+          messageId: 'fuzz-content',
+          contentPackage: encryptedData,
+          attachments: shape === 'flat' ? built.attachments : [...built.attachments, outerPart],
+          nonIntermediaryCertificates: [author],
+        });
       };
-      // The transport and the order are intact: the message opens, only its content layer may fail.
-      expect(verdict.error, `round ${round} (${what})`).toBeUndefined();
-      expect(verdict.messageId).toBe('fuzz-content');
-      if (verdict.content.error) expect(KNOWN_REASONS.has(verdict.content.error.reason), `round ${round} (${what})`).toBe(true);
-      outcomes.add(verdict.content.error?.reason ?? 'opened');
-      const slice = 1 + Math.floor(next() * 8192);
-      const streamedSunk = new Map<string, Buffer[]>();
-      expect(observe(streamed(raw, slice, options, streamedSunk).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
-      // Where the content opened, each opener handed every attachment's plaintext to the sink exactly once.
-      const sinkDigests = (m: Map<string, Buffer[]>) => [...m].map(([refId, chunks]) => ({ refId, sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex') }));
-      const reported = verdict.content.attachments?.filter((a) => a.size > 0).map((a) => ({ refId: a.refId, sha256: a.sha256 }));
-      if (!verdict.content.error) {
-        expect(sinkDigests(sunk), `round ${round} (${what})`).toEqual(reported);
-        expect(sinkDigests(streamedSunk), `round ${round} (${what}), slices of ${slice}`).toEqual(reported);
+      const options: OpenOptions = { keys: [bob], now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
+      // The untouched container opens.
+      expect(observe(() => openMessage(message(Buffer.from(plaintext)), options))).toMatchObject({
+        messageId: 'fuzz-content',
+        signatures: [
+          { scope: 'order', valid: true },
+          { scope: 'content', valid: true },
+        ],
+        content: { containers: expect.any(String) },
+      });
+      const next = random(fuzzSeed(shape === 'flat' ? 0xc0de : 0xc0df));
+      const outcomes = new Set<string>();
+      for (let round = 0; round < fuzzRounds(100); round++) {
+        const { bytes, what } = round % 2 === 0 ? mutate(Buffer.from(plaintext), next) : mutateStructure(Buffer.from(plaintext), next);
+        const raw = message(bytes);
+        const sunk = new Map<string, Buffer[]>();
+        const verdict = observe(() =>
+          openMessage(raw, { ...options, onAttachmentData: (refId, chunk) => sunk.set(refId, [...(sunk.get(refId) ?? []), Buffer.from(chunk)]) }),
+        ) as {
+          error?: unknown;
+          messageId?: string;
+          content: { error?: { reason: string }; attachments?: Array<{ refId: string; size: number; sha256: string }> };
+        };
+        // The transport and the order are intact: the message opens, only its content layer may fail.
+        expect(verdict.error, `round ${round} (${what})`).toBeUndefined();
+        expect(verdict.messageId).toBe('fuzz-content');
+        if (verdict.content.error) expect(KNOWN_REASONS.has(verdict.content.error.reason), `round ${round} (${what})`).toBe(true);
+        outcomes.add(verdict.content.error?.reason ?? 'opened');
+        const slice = 1 + Math.floor(next() * 8192);
+        const streamedSunk = new Map<string, Buffer[]>();
+        expect(observe(streamed(raw, slice, options, streamedSunk).opened), `round ${round} (${what}), slices of ${slice}`).toEqual(verdict);
+        // Where the content opened, each opener handed every attachment's plaintext to the sink exactly once.
+        // (By refId: the streaming opener hands attachments on in the order they arrive, the report lists them in the
+        // order the content layer reads them.)
+        const byRefId = (a: { refId: string }, b: { refId: string }) => a.refId.localeCompare(b.refId);
+        const sinkDigests = (m: Map<string, Buffer[]>) =>
+          [...m].map(([refId, chunks]) => ({ refId, sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex') })).sort(byRefId);
+        const reported = verdict.content.attachments
+          ?.filter((a) => a.size > 0)
+          .map((a) => ({ refId: a.refId, sha256: a.sha256 }))
+          .sort(byRefId);
+        if (!verdict.content.error) {
+          expect(sinkDigests(sunk), `round ${round} (${what})`).toEqual(reported);
+          expect(sinkDigests(streamedSunk), `round ${round} (${what}), slices of ${slice}`).toEqual(reported);
+        }
       }
-    }
-    expect(outcomes.size, [...outcomes].join(', ')).toBeGreaterThan(1);
-  });
+      expect(outcomes.size, [...outcomes].join(', ')).toBeGreaterThan(1);
+    });
+  }
 
   it('signed envelopes with a damaged structure (elements removed, doubled, emptied, renamed) are refused, and both openers agree', () => {
     // What signature wrapping plays with: the reference library's signed order, reshaped while staying well-formed.
@@ -167,7 +192,13 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
     const raw = vectorFile(c, 'request.bin');
     const envelope = findPart(parseMimeEntity(raw, DEFAULT_LIMITS), 'osci@message')!.body;
     const at = raw.indexOf(envelope);
-    const options: OpenOptions = { keys: recipientKeys(c), trust: demoTrust(), allowUnencrypted: true, now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
+    const options: OpenOptions = {
+      keys: recipientKeys(c),
+      trust: demoTrust(),
+      allowUnencrypted: true,
+      now: new Date('2026-06-01T00:00:00Z'),
+      retainAttachments: false,
+    };
     const next = random(fuzzSeed(0x5a1d));
     const refusals = new Set<string>();
     for (let round = 0; round < fuzzRounds(120); round++) {
