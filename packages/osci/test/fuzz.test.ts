@@ -24,9 +24,10 @@ import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex } from './su
 
 /**
  * Seeded, bounded fuzzing of what an unauthenticated sender controls: every round damages a reference message in
- * one of a few ways (flipped or replaced bytes, XML-significant characters, cut, doubled or inserted ranges) and
- * checks that it is refused with an OSCI error — never a TypeError, a hang or an answer that depends on how the bytes
- * arrived. The seeds are fixed, so a failure names the round that reproduces it.
+ * one of a few ways (flipped or replaced bytes, XML-significant characters, cut, doubled or inserted ranges; for XML
+ * also its structure: an element removed, doubled, emptied or renamed) and checks that it is refused with an OSCI
+ * error — never a TypeError, a hang or an answer that depends on how the bytes arrived. The seeds are fixed, so a
+ * failure names the round that reproduces it.
  */
 
 const KNOWN_REASONS = new Set(Object.keys(OSCI_ERROR_REASONS));
