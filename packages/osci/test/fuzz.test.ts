@@ -1,11 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { certificateId } from '../src/build/certificates.js';
-import { buildContainer, gcmMethod, IdSequence, oaepMethod } from '../src/build/content.js';
+import { buildContainer, IdSequence } from '../src/build/content.js';
 import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
-import { base64Lines, NS_DECLS } from '../src/build/xml-writer.js';
-import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
-import { wrapKey } from '../src/xmlenc/algorithms/key-transport.js';
+import { NS_DECLS } from '../src/build/xml-writer.js';
 import { OSCI_ERROR_REASONS } from '../src/lib/errors.js';
 import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { parseXml, serializeXml } from '../src/lib/xml.js';
@@ -18,7 +16,7 @@ import { MESSAGE_TYPES } from '../src/soap/message-types.js';
 import { parseEnvelope } from '../src/soap/envelope.js';
 import { COMPOSED_CASES, PROCESS_CARD_RESPONSE } from './support/composed-types.js';
 import { fuzzRounds, fuzzSeed, mutate, mutateStructure, random } from './support/mutate.js';
-import { ADDRESSEE_CIPHER, handMadeAcceptDelivery } from './support/hand-made.js';
+import { encryptedForAddressee, handMadeAcceptDelivery } from './support/hand-made.js';
 import { observe, streamed } from './support/opening.js';
 import { demoKey, demoTrust, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
 
@@ -122,21 +120,13 @@ describe('fuzzing: damaged XML and messages are refused with OSCI errors', () =>
         shape === 'flat'
           ? built.xml
           : `<osci:ContentContainer ${NS_DECLS} Id="outer"><osci:Content Id="nest">${built.xml}</osci:Content><osci:Content href="cid:outer.bin"></osci:Content></osci:ContentContainer>`;
-      const message = (container: Buffer) => {
-        const key = randomBytes(32);
-        const encryptedData =
-          `<xenc:EncryptedData Id="encdata_fuzz" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
-          `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
-          `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapKey(bob.certificate.publicKey, key))}</xenc:CipherValue></xenc:CipherData>` +
-          `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), container))}` +
-          `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
-        return handMadeAcceptDelivery({
+      const message = (container: Buffer) =>
+        handMadeAcceptDelivery({
           messageId: 'fuzz-content',
-          contentPackage: encryptedData,
+          contentPackage: encryptedForAddressee(container, { id: 'encdata_fuzz' }),
           attachments: shape === 'flat' ? built.attachments : [...built.attachments, outerPart],
           nonIntermediaryCertificates: [author],
         });
-      };
       const options: OpenOptions = { keys: [bob], now: new Date('2026-06-01T00:00:00Z'), retainAttachments: false };
       // The untouched container opens.
       expect(observe(() => openMessage(message(Buffer.from(plaintext)), options))).toMatchObject({

@@ -4,13 +4,10 @@ import { DEFAULT_LIMITS } from '../src/lib/limits.js';
 import { openMessage } from '../src/open-message.js';
 import { buildMimeEntity } from '../src/mime/build.js';
 import { randomBytes } from 'node:crypto';
-import { certificateId } from '../src/build/certificates.js';
-import { buildContainer, gcmMethod, IdSequence, oaepMethod } from '../src/build/content.js';
+import { buildContainer, IdSequence } from '../src/build/content.js';
 import { DEFAULT_BUILD_CONTEXT } from '../src/build/context.js';
-import { base64Lines } from '../src/build/xml-writer.js';
-import { AES256_GCM, encryptGcm } from '../src/xmlenc/algorithms/symmetric.js';
 import { wrapKey } from '../src/xmlenc/algorithms/key-transport.js';
-import { ADDRESSEE_CIPHER, handMadeAcceptDelivery } from './support/hand-made.js';
+import { encryptedForAddressee, handMadeAcceptDelivery } from './support/hand-made.js';
 import { demoKey, recipientKeys, vectorFile, vectorIndex } from './support/vectors.js';
 
 const wrap = (xml: string) =>
@@ -103,15 +100,9 @@ describe('content-layer bounds', () => {
   it('bounds the content keys decrypted with a private key per message; a key that occurs again counts once', () => {
     const bob = demoKey('bob_cipher_4096');
     const container = (n: number) => buildContainer({ contents: [{ kind: 'base64', data: Buffer.from(`Teil ${n}`) }] }, new IdSequence(), DEFAULT_BUILD_CONTEXT).xml;
-    const encryptedData = (n: number, key: Buffer, wrapped: Buffer) =>
-      `<xenc:EncryptedData Id="encdata_${n}" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
-      `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
-      `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapped)}</xenc:CipherValue></xenc:CipherData>` +
-      `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), Buffer.from(container(n))))}` +
-      `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`;
     const delivery = (keys: Buffer[]) => {
       const wrapped = new Map(keys.map((k) => [k, wrapKey(bob.certificate.publicKey, k)]));
-      return handMadeAcceptDelivery({ messageId: 'many-keys', contentPackage: keys.map((k, n) => encryptedData(n, k, wrapped.get(k)!)).join(''), attachments: [] });
+      return handMadeAcceptDelivery({ messageId: 'many-keys', contentPackage: keys.map((key, n) => encryptedForAddressee(Buffer.from(container(n)), { id: `encdata_${n}`, key, wrappedKey: wrapped.get(key)! })).join(''), attachments: [] });
     };
     const open = (raw: Buffer, maxContentKeys: number) => openMessage(raw, { keys: [bob], limits: { maxContentKeys } }).content;
 

@@ -1,5 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { certificateId } from '../../src/build/certificates.js';
+import { gcmMethod, oaepMethod } from '../../src/build/content.js';
+import { base64Lines } from '../../src/build/xml-writer.js';
+import { wrapKey } from '../../src/xmlenc/algorithms/key-transport.js';
+import { AES256_GCM, encryptGcm } from '../../src/xmlenc/algorithms/symmetric.js';
 import { composeMessage } from '../../src/build/compose.js';
 import { DEFAULT_BUILD_CONTEXT } from '../../src/build/context.js';
 import type { MimePartInput } from '../../src/mime/build.js';
@@ -39,5 +44,22 @@ export function handMadeAcceptDelivery(input: {
       },
       DEFAULT_BUILD_CONTEXT,
     ).chunks,
+  );
+}
+
+/**
+ * An `xenc:EncryptedData` carrying `container` (a ContentContainer's plaintext, any bytes) for the addressee bob:
+ * AES-256-GCM under `key`, the key wrapped for bob's certificate (`wrappedKey`, to reuse one wrapping) and found
+ * through a RetrievalMethod to his certificate entry — the content layer as a test writes it by hand.
+ */
+export function encryptedForAddressee(container: Buffer, options: { readonly id: string; readonly key?: Buffer; readonly wrappedKey?: Buffer }): string {
+  const key = options.key ?? randomBytes(32);
+  const wrapped = options.wrappedKey ?? wrapKey(ADDRESSEE_CIPHER.certificate.publicKey, key);
+  return (
+    `<xenc:EncryptedData Id="${options.id}" MimeType="text/xml">${gcmMethod()}<ds:KeyInfo><xenc:EncryptedKey>${oaepMethod()}` +
+    `<ds:KeyInfo><ds:RetrievalMethod Type="http://www.w3.org/2000/09/xmldsig#X509Data" URI="#${certificateId(ADDRESSEE_CIPHER)}"/></ds:KeyInfo>` +
+    `<xenc:CipherData><xenc:CipherValue>${base64Lines(wrapped)}</xenc:CipherValue></xenc:CipherData>` +
+    `</xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>${base64Lines(encryptGcm(AES256_GCM, key, randomBytes(12), container))}` +
+    `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>`
   );
 }
